@@ -1,0 +1,191 @@
+"""On-disk cache of analyzer results and scores (one SQLite file, like a tool DB).
+
+SQLite gives atomic, crash-safe writes and safe concurrent runs for free. Nothing
+read back is ever executed: payloads are JSON and floats. A corrupt database is
+rebuilt with a warning; an unwritable one turns caching off with one warning.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+CACHE_ENV = "LINTRANK_CACHE_DIR"
+DB_NAME = "cache-v1.sqlite"
+_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+        "# This file is a cache directory tag created by lintrank.\n"
+        "# For information about cache directory tags see https://bford.info/cachedir/\n")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scores (model TEXT NOT NULL, row BLOB NOT NULL,
+    score REAL NOT NULL, PRIMARY KEY (model, row)) WITHOUT ROWID;
+"""
+_CHUNK = 500  # stay under SQLite's bound-parameter limit
+
+
+class CacheWarning(UserWarning):
+    """The cache could not be used as asked; the run goes on without it."""
+
+
+def cache_dir(root: str, override: str | None = None) -> Path:
+    """Where the cache lives: --cache-dir, then $LINTRANK_CACHE_DIR, then the root."""
+    chosen = override or os.environ.get(CACHE_ENV)
+    return Path(chosen) if chosen else Path(root) / ".lintrank_cache"
+
+
+class Cache:
+    """Key/value access to results and scores; every failure degrades to a miss."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._db: sqlite3.Connection | None = None
+        self._open()
+
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
+    def _open(self) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _write_markers(self.folder)
+            self._db = self._connect()
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):
+                return self._disable(exc)
+            warnings.warn(CacheWarning(f"cache {self.path} is corrupt ({exc}); rebuilding"),
+                          stacklevel=3)
+            self._remove_files()
+            try:
+                self._db = self._connect()
+            except (sqlite3.Error, OSError) as again:
+                self._disable(again)
+        except OSError as exc:
+            self._disable(exc)
+        return None
+
+    @property
+    def path(self) -> Path:
+        return self.folder / DB_NAME
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+        db.execute("SELECT count(*) FROM results LIMIT 1").fetchone()
+        return db
+
+    def _remove_files(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(str(self.path) + suffix)
+            except FileNotFoundError:
+                pass
+
+    def _disable(self, exc: BaseException) -> None:
+        warnings.warn(CacheWarning(f"cache {self.folder} unusable ({exc}); running "
+                                   "without cache"), stacklevel=3)
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+        self._db = None
+
+    def _query(self, sql: str, params: Sequence[object]) -> list[tuple]:
+        if self._db is None:
+            return []
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            self._disable(exc)
+            return []
+
+    def _write(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        if self._db is None:
+            return
+        try:
+            with self._db:  # one transaction: all or nothing on a crash
+                self._db.execute("BEGIN")
+                self._db.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            self._disable(exc)
+
+    def get_results(self, keys: Sequence[str]) -> dict[str, list[dict]]:
+        """Return cached payloads for the keys that hit."""
+        found: dict[str, list[dict]] = {}
+        for start in range(0, len(keys), _CHUNK):
+            part = keys[start:start + _CHUNK]
+            marks = ",".join("?" * len(part))
+            for key, payload in self._query(
+                    f"SELECT key, payload FROM results WHERE key IN ({marks})", part):
+                try:
+                    found[key] = json.loads(payload)
+                except ValueError:
+                    continue  # a damaged row is just a miss
+        return found
+
+    def put_results(self, items: dict[str, list[dict]]) -> None:
+        self._write("INSERT OR REPLACE INTO results VALUES (?, ?)",
+                    ((k, json.dumps(v, separators=(",", ":"))) for k, v in items.items()))
+
+    def get_scores(self, model: str, rows: Sequence[bytes]) -> dict[bytes, float]:
+        found: dict[bytes, float] = {}
+        for start in range(0, len(rows), _CHUNK):
+            part = list(rows[start:start + _CHUNK])
+            marks = ",".join("?" * len(part))
+            found.update(self._query(
+                f"SELECT row, score FROM scores WHERE model = ? AND row IN ({marks})",
+                [model, *part]))
+        return found
+
+    def put_scores(self, model: str, items: dict[bytes, float]) -> None:
+        self._write("INSERT OR REPLACE INTO scores VALUES (?, ?, ?)",
+                    ((model, k, v) for k, v in items.items()))
+
+    def info(self) -> dict[str, object]:
+        """Counts and size for `lintrank cache info`."""
+        results = self._query("SELECT count(*) FROM results", ())
+        scores = self._query("SELECT count(*) FROM scores", ())
+        size = sum(p.stat().st_size for p in self.folder.glob(DB_NAME + "*") if p.is_file())
+        return {"path": str(self.folder), "enabled": self.enabled,
+                "results": results[0][0] if results else 0,
+                "scores": scores[0][0] if scores else 0, "bytes": size}
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text or "corrupt" in text
+
+
+def _write_markers(folder: Path) -> None:
+    """CACHEDIR.TAG (backup tools skip it) and a .gitignore (git skips it), like ruff."""
+    for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "# Created by lintrank\n*\n")):
+        target = folder / name
+        if not target.exists():
+            tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, target)
+
+
+def clean(folder: Path) -> bool:
+    """Delete the cache folder's lintrank files; return whether anything was there."""
+    existed = folder.exists()
+    if existed:
+        for child in folder.iterdir():
+            if child.name.startswith(DB_NAME) or child.name in ("CACHEDIR.TAG", ".gitignore"):
+                child.unlink()
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # something else lives there; leave it
+    return existed

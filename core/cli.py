@@ -1,0 +1,66 @@
+"""The ``lintrank`` command: argument parsing, errors, exit codes.
+
+Each sub-command lives in its own ``cmd_*`` module exposing ``add_parser`` and
+``run``; this module only dispatches and turns exceptions into exit codes.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import warnings
+from collections.abc import Sequence
+
+from lintrank.core import __version__
+from lintrank.core.exceptions import LintrankError
+
+COMMANDS = (
+    "lintrank.core.cmd_check",
+    "lintrank.core.cmd_debug",
+    "lintrank.core.cmd_cache",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lintrank",
+        description="Rank flake8, pylint and ruff findings by learned importance.")
+    parser.add_argument("--version", action="version", version=f"lintrank {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(name)
+        command = module.add_parser(sub)
+        command.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (0 nothing kept, 1 kept, 2 error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    warnings.formatwarning = _format_warning
+    try:
+        return int(args.handler(args))
+    except LintrankError as exc:
+        if args.debug:
+            raise
+        print(f"lintrank: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("lintrank: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:  # type: ignore[no-untyped-def]
+    return f"lintrank: warning: {message}\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

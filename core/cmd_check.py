@@ -1,0 +1,108 @@
+"""``lintrank check``: analyse, score, rank, filter and report."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+from lintrank.core.config import Settings, apply, find_root, load_file_options
+from lintrank.core.engine import Progress
+from lintrank.core.exceptions import UsageError
+from lintrank.core.pipeline import run_check
+from lintrank.core.plugin_manager import get_plugin_manager
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("check", help="rank the findings of flake8/pylint/ruff",
+                       description="Run the analyzers, score every finding and print "
+                                   "the important ones, best first.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
+    p.add_argument("--tools", help="comma-separated analyzers (default: flake8,pylint)")
+    p.add_argument("--threshold", type=float, metavar="F",
+                   help="keep findings scoring at least F in 0..1 (0 keeps everything; "
+                        "default: the model's recommended threshold)")
+    p.add_argument("--top", type=int, metavar="N", help="keep at most N findings "
+                   "(certain errors are always kept on top)")
+    p.add_argument("--format", help="text, json or sarif (or a plugin's format)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    p.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="parallel analyzer processes (default: CPU count)")
+    p.add_argument("--no-cache", dest="cache", action="store_false", default=None,
+                   help="neither read nor write the cache")
+    p.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: "
+                   ".lintrank_cache in the project root, or $LINTRANK_CACHE_DIR)")
+    p.add_argument("--model", metavar="PATH", help="ONNX reward model to use")
+    p.add_argument("--config", metavar="FILE", help="TOML file with [tool.lintrank] "
+                   "(default: pyproject.toml of the project root)")
+    p.add_argument("--show-all", action="store_true",
+                   help="text format: also list filtered findings, dimmed")
+    p.add_argument("--quiet", "-q", action="store_true", default=None,
+                   help="no progress bar")
+    return p
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Defaults, then [tool.lintrank], then the command line."""
+    paths = args.paths or ["."]
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"path not found: {path}")
+    root = find_root(paths)
+    settings = Settings(root=root)
+    options, source = load_file_options(args.config, root)
+    apply(settings, options, source or "pyproject.toml")
+    cli = {k: getattr(args, k) for k in ("tools", "threshold", "top", "format", "jobs",
+                                          "cache", "cache_dir", "model", "quiet", "output")}
+    apply(settings, {k: v for k, v in cli.items() if v is not None}, "command line")
+    # Paths are given relative to where the user stands; the engine works from root.
+    settings.paths = [os.path.relpath(os.path.abspath(p), root) for p in paths]
+    return settings
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    reporters: dict[str, type] = {}
+    for provided in get_plugin_manager().hook.lintrank_reporters():
+        reporters.update(provided)
+    if settings.format not in reporters:
+        raise UsageError(f"unknown format {settings.format!r}; available: "
+                         f"{', '.join(sorted(reporters))}")
+    with _progress(settings.quiet) as progress:
+        result = run_check(settings, progress)
+    with _output(settings.output) as stream:
+        reporters[settings.format](stream, show_all=args.show_all).report(result)
+    return 1 if result.kept else 0
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator:
+    if not path:
+        yield sys.stdout
+        return
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as stream:
+        yield stream
+    os.replace(tmp, path)  # a report file is never left half-written
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[Progress | None]:
+    """A rich progress bar on stderr, only when it is a terminal and not --quiet."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, \
+        TimeRemainingColumn
+
+    with Bar("[progress.description]{task.description}", BarColumn(),
+             MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
+             console=Console(stderr=True)) as bar:
+        task = bar.add_task("analysing", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

@@ -1,0 +1,136 @@
+"""Settings: built-in defaults < ``[tool.lintrank]`` (or --config) < command line."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from lintrank.core.exceptions import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+#: Findings with these codes are never filtered (syntax errors, undefined names,
+#: unreadable files, analyzer failures), whatever the score, threshold or top-N.
+DEFAULT_SAFETY_CODES = (
+    "E999", "E902", "F821", "F822", "F823", "invalid-syntax",
+    "LR901", "LR902", "LR903",
+)
+#: pylint categories that are never filtered.
+DEFAULT_SAFETY_SEVERITIES = ("fatal", "error")
+ALL_TOOLS = ("flake8", "pylint", "ruff")
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "tox.ini", ".flake8", ".pylintrc",
+                   "ruff.toml", ".git")
+
+
+@dataclasses.dataclass
+class Settings:
+    """Everything a run needs to know; one instance per run, never mutated globally."""
+
+    root: str = "."
+    paths: list[str] = dataclasses.field(default_factory=lambda: ["."])
+    tools: list[str] = dataclasses.field(default_factory=lambda: ["flake8", "pylint"])
+    threshold: float | None = None  # None: the model's recommended threshold
+    top: int | None = None
+    format: str = "text"
+    jobs: int = 0  # 0: CPU count
+    cache: bool = True
+    cache_dir: str | None = None
+    model: str | None = None
+    exclude: list[str] = dataclasses.field(default_factory=list)
+    extend_exclude: list[str] = dataclasses.field(default_factory=list)
+    safety_codes: list[str] = dataclasses.field(default_factory=lambda: list(DEFAULT_SAFETY_CODES))
+    extend_safety_codes: list[str] = dataclasses.field(default_factory=list)
+    safety_severities: list[str] = dataclasses.field(
+        default_factory=lambda: list(DEFAULT_SAFETY_SEVERITIES))
+    timeout: float = 120.0  # per analyzer invocation, per file in the batch
+    history: bool = True
+    quiet: bool = False
+    output: str | None = None
+
+    def effective_jobs(self) -> int:
+        return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
+
+    def protected_codes(self) -> frozenset[str]:
+        return frozenset(self.safety_codes) | frozenset(self.extend_safety_codes)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def find_root(paths: list[str]) -> str:
+    """The nearest ancestor of the first path holding a project marker, else cwd."""
+    start = Path(paths[0] if paths else ".").resolve()
+    start = start if start.is_dir() else start.parent
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+            return str(folder)
+    return os.getcwd()
+
+
+def load_file_options(config_file: str | None, root: str) -> tuple[dict[str, Any], str]:
+    """Read ``[tool.lintrank]`` from ``config_file`` or the root's pyproject.toml."""
+    path = Path(config_file) if config_file else Path(root) / "pyproject.toml"
+    if not path.is_file():
+        if config_file:
+            raise ConfigError(str(path), "file not found")
+        return {}, ""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(str(path), str(exc)) from exc
+    section = data.get("tool", {}).get("lintrank", data.get("lintrank", {}))
+    if not isinstance(section, dict):
+        raise ConfigError(str(path), "[tool.lintrank] must be a table")
+    return section, str(path)
+
+
+def apply(settings: Settings, options: dict[str, Any], source: str) -> Settings:
+    """Overlay validated ``options`` (file keys use - or _) onto ``settings``."""
+    for raw_key, value in options.items():
+        key = raw_key.replace("-", "_")
+        field = _FIELDS.get(key)
+        if field is None or key in ("root", "paths"):
+            if source.endswith(".toml") and key in _EXTENSION_KEYS:
+                continue  # keys owned by other lintrank features
+            raise ConfigError(source, f"unknown option {raw_key!r}")
+        setattr(settings, key, _coerce(key, value, source))
+    if settings.threshold is not None and not 0.0 <= settings.threshold <= 1.0:
+        raise ConfigError(source, f"threshold must be within 0..1, not {settings.threshold}")
+    if settings.top is not None and settings.top < 0:
+        raise ConfigError(source, f"top must be >= 0, not {settings.top}")
+    return settings
+
+
+#: Keys of [tool.lintrank] read by other parts of lintrank (engine, feedback).
+_EXTENSION_KEYS = frozenset({"critical", "critical_threshold", "priorities", "budget",
+                             "executor", "scheduler"})
+
+
+def _coerce(key: str, value: Any, source: str) -> Any:
+    default = _FIELDS[key].default
+    try:
+        if key == "tools" and isinstance(value, str):
+            return [t.strip() for t in value.split(",") if t.strip()]
+        if key in ("exclude", "extend_exclude", "safety_codes", "extend_safety_codes",
+                   "safety_severities", "tools"):
+            if isinstance(value, str):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list):
+                raise TypeError
+            return [str(v) for v in value]
+        if key in ("threshold", "timeout"):
+            return None if value is None else float(value)
+        if key in ("top", "jobs"):
+            return None if value is None else int(value)
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        return value if value is None else str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(source, f"invalid value {value!r} for {key!r}") from exc

@@ -1,0 +1,105 @@
+"""The versioned feature schema and the per-finding feature vectors.
+
+The schema is the contract between :mod:`lintrank.core.scorer` and every model:
+its version is written into each ONNX model's metadata and checked on load.
+No feature uses the label of any finding; history values come from the past only.
+"""
+from __future__ import annotations
+
+import collections
+import hashlib
+import math
+import os
+from collections.abc import Sequence
+
+from lintrank.core.context import (IN_CLASS, IN_EXCEPT, IN_LOOP, IN_TRY, IN_WITH,
+                                   FileContext, is_test_path)
+from lintrank.core.finding import SEVERITIES, Finding
+from lintrank.core.history import FileHistory
+from lintrank.core.severity import split_code
+
+SCHEMA_VERSION = "1"
+TOOLS = ("flake8", "pylint", "ruff")
+MISSING = math.nan
+
+FEATURES: tuple[str, ...] = (
+    # finding metadata
+    "tool", "code_letter", "code_number", "severity",
+    # code context (ast)
+    "stmt_kind", "scope_kind", "scope_lines", "depth", "in_loop", "in_try",
+    "in_except", "in_with", "in_class", "module_level",
+    # file
+    "is_test_file", "is_init", "is_setup_or_conftest", "file_lines",
+    # the flagged line
+    "line_length", "line_is_comment", "line_has_pragma",
+    # density of findings (presence only, never their labels)
+    "file_findings", "file_same_code", "scope_findings", "scope_same_code",
+    "file_distinct_codes", "findings_per_100_lines",
+    # history of the file, from commits before the analysed revision only
+    "file_age_days", "file_commits", "file_commits_90d", "days_since_change",
+    "file_authors",
+)
+N_FEATURES = len(FEATURES)
+INDEX = {name: i for i, name in enumerate(FEATURES)}
+
+
+def schema_id() -> str:
+    """Version plus a digest of the names: a renamed feature is a new schema."""
+    digest = hashlib.sha256(",".join(FEATURES).encode()).hexdigest()[:8]
+    return f"{SCHEMA_VERSION}:{digest}"
+
+
+def _letter_value(letters: str) -> float:
+    # Stable number per code family ("E" -> 5, "PLR" -> distinct), for tree splits.
+    value = 0
+    for char in letters[:3]:
+        value = value * 27 + (ord(char) - 64)
+    return float(value) if letters else MISSING
+
+
+def file_features(findings: Sequence[Finding], ctx: FileContext,
+                  history: FileHistory | None) -> list[list[float]]:
+    """Return one feature row per finding of one file, in input order."""
+    by_code = collections.Counter(f.code for f in findings)
+    by_scope: collections.Counter[int] = collections.Counter()
+    by_scope_code: collections.Counter[tuple[int, str]] = collections.Counter()
+    for f in findings:
+        scope = ctx.scope[ctx.at(f.line)]
+        by_scope[scope] += 1
+        by_scope_code[(scope, f.code)] += 1
+    name = os.path.basename(ctx.path)
+    n_lines = max(ctx.n_lines, 1)
+    hist = history.as_row() if history else [MISSING] * 5
+    rows = []
+    for f in findings:
+        at = ctx.at(f.line)
+        scope_index = ctx.scope[at]
+        scope = ctx.scopes[scope_index] if scope_index < len(ctx.scopes) else ctx.scopes[0]
+        flags = ctx.flags[at]
+        text = ctx.line_text(f.line)
+        letters, number = split_code(f.code)
+        stripped = text.lstrip()
+        rows.append([
+            float(TOOLS.index(f.tool)) if f.tool in TOOLS else float(len(TOOLS)),
+            _letter_value(letters), float(number),
+            float(SEVERITIES.index(f.severity)) if f.severity in SEVERITIES else 2.0,
+            float(ctx.stmt_kind[at]) if ctx.parsed else MISSING,
+            float(scope.kind), float(scope.end - scope.start + 1), float(ctx.depth[at]),
+            float(bool(flags & IN_LOOP)), float(bool(flags & IN_TRY)),
+            float(bool(flags & IN_EXCEPT)), float(bool(flags & IN_WITH)),
+            float(bool(flags & IN_CLASS)), float(scope_index == 0),
+            float(is_test_path(ctx.path)), float(name == "__init__.py"),
+            float(name in ("setup.py", "conftest.py")), float(ctx.n_lines),
+            float(len(text)), float(stripped.startswith("#")),
+            float("noqa" in text or "pylint:" in text or "type: ignore" in text),
+            float(len(findings)), float(by_code[f.code]), float(by_scope[scope_index]),
+            float(by_scope_code[(scope_index, f.code)]), float(len(by_code)),
+            100.0 * len(findings) / n_lines,
+            *hist,
+        ])
+    return rows
+
+
+def row_hash(row: Sequence[float]) -> bytes:
+    """A 16-byte digest of one feature row (score-cache key, with the model hash)."""
+    return hashlib.blake2b(repr(tuple(row)).encode(), digest_size=16).digest()

@@ -1,0 +1,53 @@
+"""Find the Python files to check, the way flake8 and ruff do by default."""
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Iterator
+
+#: Folders no analyzer should descend into (flake8's and ruff's defaults, plus ours).
+DEFAULT_EXCLUDE = (
+    ".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", ".nox", ".eggs",
+    "*.egg", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+    ".lintrank_cache", "build", "dist", "node_modules", "site-packages", "__pypackages__",
+)
+
+
+def _excluded(rel: str, patterns: Iterable[str]) -> bool:
+    name = os.path.basename(rel)
+    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
+
+
+def discover(paths: list[str], root: str, exclude: Iterable[str] = ()) -> list[str]:
+    """Return sorted, de-duplicated Python files under ``paths``, relative to ``root``.
+
+    Files named explicitly are always returned (an explicit path is a request);
+    symlinked folders are not followed, which also makes link loops harmless.
+    Paths that do not exist are returned too: the engine reports them as LR901.
+    """
+    patterns = tuple(DEFAULT_EXCLUDE) + tuple(exclude)
+    found: set[str] = set()
+    for path in paths:
+        full = os.path.join(root, path) if not os.path.isabs(path) else path
+        if os.path.isdir(full):
+            found.update(_walk(full, root, patterns))
+        else:
+            found.add(_rel(full, root))
+    return sorted(found)
+
+
+def _walk(top: str, root: str, patterns: tuple[str, ...]) -> Iterator[str]:
+    for folder, dirs, names in os.walk(top, followlinks=False):
+        rel_folder = _rel(folder, root)
+        dirs[:] = sorted(d for d in dirs
+                         if not _excluded(os.path.join(rel_folder, d), patterns))
+        for name in names:
+            if name.endswith(".py"):
+                rel = os.path.join(rel_folder, name) if rel_folder != "." else name
+                if not _excluded(rel, patterns):
+                    yield rel
+
+
+def _rel(path: str, root: str) -> str:
+    rel = os.path.relpath(os.path.abspath(path), root)
+    return os.path.normpath(rel)

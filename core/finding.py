@@ -1,0 +1,57 @@
+"""The one finding record every source produces and every reporter consumes."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+#: Analyzer-independent severity buckets, most severe first.
+SEVERITIES = ("fatal", "error", "warning", "refactor", "convention", "style", "info")
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One analyzer finding, immutable and cheap to hash.
+
+    ``severity`` is lintrank's normalised bucket (one of :data:`SEVERITIES`);
+    ``category`` is the analyzer's own word for it (pylint's ``convention``,
+    ruff's rule family, ...), kept for display and SARIF.
+    """
+
+    tool: str
+    code: str
+    message: str
+    path: str
+    line: int
+    column: int = 0
+    end_line: int | None = None
+    end_column: int | None = None
+    symbol: str = ""
+    severity: str = "warning"
+    category: str = ""
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        """Deterministic location order, independent of how work was split."""
+        return (self.path, self.line, self.column, self.tool, self.code)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping (used by caches and the JSON reporter)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """Rebuild a finding from :meth:`to_dict` output, ignoring unknown keys."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoredFinding:
+    """A finding with its score and the policy's decision."""
+
+    finding: Finding
+    score: float
+    kept: bool
+    protected: bool = False
+    critical: bool = False
+    explanation: tuple[tuple[str, float], ...] = ()

@@ -1,0 +1,111 @@
+"""Load and validate ONNX reward models: one lazily created session per process."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from lintrank.core.exceptions import ModelError
+from lintrank.core.features import N_FEATURES, schema_id
+
+META_SCHEMA = "lintrank.schema"
+META_NAME = "lintrank.model_name"
+META_KIND = "lintrank.kind"
+META_THRESHOLD = "lintrank.default_threshold"
+
+
+@dataclasses.dataclass
+class RewardModel:
+    """A validated model: metadata plus a lazily created inference session."""
+
+    path: str
+    sha256: str
+    name: str
+    kind: str
+    default_threshold: float
+    _session: object = dataclasses.field(default=None, repr=False)
+    _output: str = ""
+
+    def info(self) -> dict[str, str]:
+        """What reporters and `lintrank debug` show about the model."""
+        return {"name": self.name, "sha256": self.sha256, "kind": self.kind,
+                "path": self.path}
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        """Score a float32 matrix of shape (n, N_FEATURES) in one batched call."""
+        if rows.shape[0] == 0:
+            return np.zeros(0, dtype=np.float64)
+        session = self._session
+        out = session.run([self._output], {session.get_inputs()[0].name: rows})[0]
+        out = np.asarray(out, dtype=np.float64)
+        # Classifiers export probabilities (n, 2); regressors/rankers (n,) or (n, 1).
+        scores = out[:, -1] if out.ndim == 2 and out.shape[1] > 1 else out.reshape(-1)
+        return np.clip(np.nan_to_num(scores, nan=0.0), 0.0, 1.0)
+
+
+def file_sha256(path: str) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def load_model(path: str) -> RewardModel:
+    """Load ``path`` once per process; raise :class:`ModelError` with a fix hint."""
+    import onnxruntime as ort  # perf: import only when something is scored
+
+    hint = "pass --model with a model built by `lintrank train`, or reinstall lintrank"
+    if not os.path.isfile(path):
+        raise ModelError(path, "file not found", hint)
+    sha = file_sha256(path)
+    _check_manifest(path, sha)
+    options = ort.SessionOptions()
+    # One thread: lintrank already runs analyzers in parallel, and tree models
+    # score 100k rows/s on one core; more threads only add contention.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    try:
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise ModelError(path, f"not a valid ONNX model ({str(exc).splitlines()[0]})",
+                         hint) from exc
+    meta = session.get_modelmeta().custom_metadata_map
+    found = meta.get(META_SCHEMA)
+    if found != schema_id():
+        raise ModelError(path, f"feature schema {found!r} does not match this lintrank's "
+                         f"{schema_id()!r}", "retrain it with this version's `lintrank "
+                         "train`, or use the lintrank version it was built with")
+    inputs = session.get_inputs()
+    if len(inputs) != 1 or inputs[0].shape[-1] not in (N_FEATURES, None, "N"):
+        raise ModelError(path, f"expects input {inputs[0].shape}, not (n, {N_FEATURES})")
+    outputs = [o.name for o in session.get_outputs()]
+    output = next((o for o in ("score", "probabilities", "variable") if o in outputs),
+                  outputs[-1])
+    model = RewardModel(path=path, sha256=sha, name=meta.get(META_NAME, Path(path).stem),
+                        kind=meta.get(META_KIND, "learned"),
+                        default_threshold=float(meta.get(META_THRESHOLD, "0.5")))
+    model._session, model._output = session, output
+    return model
+
+
+def _check_manifest(path: str, sha: str) -> None:
+    """Verify the hash recorded beside the model (``NAME.json``), when one exists."""
+    manifest = Path(path).with_suffix(".json")
+    if not manifest.is_file():
+        return
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))["sha256"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(path, f"its manifest {manifest} is unreadable") from exc
+    if recorded != sha:
+        raise ModelError(path, f"sha256 {sha[:12]}... differs from {recorded[:12]}... "
+                         f"recorded in {manifest.name}: the file was changed or "
+                         "truncated", "reinstall lintrank or rebuild the model")

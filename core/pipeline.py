@@ -1,0 +1,145 @@
+"""The one path every entry point takes: findings -> features -> scores -> policy."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from lintrank.core.cache import Cache, cache_dir
+from lintrank.core.config import Settings
+from lintrank.core.engine import Progress, analyse
+from lintrank.core.exceptions import UsageError
+from lintrank.core.files import discover
+from lintrank.core.finding import Finding, ScoredFinding
+from lintrank.core.history import git_root, repo_history
+from lintrank.core.onnx_model import RewardModel, load_model
+from lintrank.core.plugin_manager import get_plugin_manager
+from lintrank.core.policy import rank
+from lintrank.core.scorer import feature_matrix, score_rows
+from lintrank.core.sources import Source
+from lintrank.models import DEFAULT_MODEL
+
+
+@dataclasses.dataclass
+class CheckResult:
+    """Everything a reporter needs about one run."""
+
+    model: RewardModel
+    results: list[ScoredFinding]
+    threshold: float
+    files: int
+    seconds: float
+    analysed: dict[str, int] = dataclasses.field(default_factory=dict)
+    cached: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def kept(self) -> list[ScoredFinding]:
+        return [r for r in self.results if r.kept]
+
+    def summary(self) -> dict[str, object]:
+        kept = self.kept
+        return {"files": self.files, "findings": len(self.results), "kept": len(kept),
+                "filtered": len(self.results) - len(kept),
+                "protected": sum(r.protected for r in self.results),
+                "threshold": self.threshold, "seconds": round(self.seconds, 3),
+                "analysed": self.analysed, "cached": self.cached}
+
+
+def resolve_model(settings: Settings) -> RewardModel:
+    """The model to score with: --model / config, else the shipped default."""
+    path = settings.model or str(DEFAULT_MODEL)
+    if settings.model and not os.path.isabs(path):
+        path = os.path.join(settings.root, path) if not os.path.exists(path) else path
+    return load_model(os.path.abspath(path))
+
+
+def select_sources(tools: Sequence[str]) -> list[Source]:
+    """Sources for the requested tool names, from all registered plugins."""
+    available: dict[str, Source] = {}
+    for provided in get_plugin_manager().hook.lintrank_sources():
+        for source in provided:
+            available[source.name] = source  # later plugins override earlier
+    chosen = []
+    for name in tools:
+        if name not in available:
+            raise UsageError(f"unknown tool {name!r}; available: "
+                             f"{', '.join(sorted(available))}")
+        if not available[name].available():
+            raise UsageError(f"{name} is not installed; install it (pip install {name}) "
+                             "or leave it out of --tools")
+        chosen.append(available[name])
+    return chosen
+
+
+def open_cache(settings: Settings) -> Cache | None:
+    return Cache(cache_dir(settings.root, settings.cache_dir)) if settings.cache else None
+
+
+def score_findings(findings: list[Finding], settings: Settings, model: RewardModel,
+                   cache: Cache | None) -> list[ScoredFinding]:
+    """Score and rank findings; the single scoring path of CLI and plugins."""
+    history = {}
+    if settings.history and findings:
+        top = git_root(settings.root)
+        if top:
+            history = _rebase(repo_history(top), top, settings.root)
+    rows = feature_matrix(findings, settings.root, history)
+    scores = score_rows(model, rows, cache)
+    scores = _adjust(findings, scores, settings.root)
+    threshold = model.default_threshold if settings.threshold is None else settings.threshold
+    return rank(findings, scores.tolist(), threshold, settings.top,
+                settings.protected_codes(), frozenset(settings.safety_severities))
+
+
+def _rebase(history: dict, top: str, root: str) -> dict:
+    """Re-key git-relative paths to paths relative to the project root."""
+    prefix = os.path.relpath(root, top).replace(os.sep, "/")
+    if prefix == ".":
+        return history
+    cut = len(prefix) + 1
+    return {k[cut:]: v for k, v in history.items() if k.startswith(prefix + "/")}
+
+
+def _adjust(findings: list[Finding], scores: np.ndarray, root: str) -> np.ndarray:
+    hook = get_plugin_manager().hook
+    if not hook.lintrank_adjust_score.get_hookimpls():
+        return scores
+    extras_hook = hook.lintrank_extra_features
+    adjusted = scores.copy()
+    for i, f in enumerate(findings):
+        extras: dict[str, float] = {}
+        if extras_hook.get_hookimpls():
+            from lintrank.core.scorer import load_context  # only when a plugin asks
+            for part in extras_hook(finding=f, context=load_context(f.path, root)):
+                extras.update(part or {})
+        new = hook.lintrank_adjust_score(finding=f, score=float(scores[i]), extras=extras)
+        if new is not None:
+            adjusted[i] = min(max(float(new), 0.0), 1.0)
+    return adjusted
+
+
+def run_check(settings: Settings, progress: Progress | None = None) -> CheckResult:
+    """Analyse, score, rank and filter the files under ``settings.paths``."""
+    started = time.perf_counter()
+    model = resolve_model(settings)
+    sources = select_sources(settings.tools)
+    files = discover(settings.paths, settings.root,
+                     [*settings.exclude, *settings.extend_exclude])
+    cache = open_cache(settings)
+    try:
+        engine = analyse(files, settings.root, sources, cache, settings.effective_jobs(),
+                         settings.timeout, progress)
+        extra = get_plugin_manager().hook.lintrank_add_findings(files=files,
+                                                                root=settings.root)
+        findings = engine.findings + [f for part in extra if part for f in part]
+        results = score_findings(findings, settings, model, cache)
+    finally:
+        if cache:
+            cache.close()
+    threshold = model.default_threshold if settings.threshold is None else settings.threshold
+    return CheckResult(model=model, results=results, threshold=threshold, files=len(files),
+                       seconds=time.perf_counter() - started, analysed=engine.analysed,
+                       cached=engine.cached)

@@ -1,0 +1,41 @@
+"""Ranking and filtering: pure functions over scored findings.
+
+The safety floor is applied here and only here: a protected finding is kept
+whatever the threshold, the top-N limit or the model says.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+from lintrank.core.finding import Finding, ScoredFinding
+
+
+@functools.lru_cache(maxsize=4096)
+def is_protected(tool: str, code: str, severity: str, codes: frozenset[str],
+                 severities: frozenset[str]) -> bool:
+    """Whether a finding is a certain error that must never be filtered (cached per code)."""
+    if code in codes:
+        return True
+    # pylint's fatal/error categories are certain errors by its own definition.
+    return tool == "pylint" and severity in severities
+
+
+def rank(findings: Sequence[Finding], scores: Sequence[float], threshold: float,
+         top: int | None, codes: frozenset[str], severities: frozenset[str],
+         critical: Sequence[bool] = ()) -> list[ScoredFinding]:
+    """Return findings ordered by score (ties by location) with keep decisions."""
+    order = sorted(range(len(findings)),
+                   key=lambda i: (-scores[i], findings[i].sort_key))
+    result: list[ScoredFinding] = []
+    kept_unprotected = 0
+    for i in order:
+        f = findings[i]
+        protected = is_protected(f.tool, f.code, f.severity, codes, severities)
+        keep = scores[i] >= threshold and (top is None or kept_unprotected < top)
+        if keep and not protected:
+            kept_unprotected += 1
+        result.append(ScoredFinding(finding=f, score=float(scores[i]),
+                                    kept=keep or protected, protected=protected,
+                                    critical=bool(critical[i]) if critical else False))
+    return result

@@ -1,0 +1,1 @@
+"""Output formats; built-ins are registered through :mod:`.builtin`."""

@@ -1,0 +1,30 @@
+"""Machine-readable output: one JSON object (the CLI contract other tools rely on)."""
+from __future__ import annotations
+
+import json
+
+from lintrank.core import __version__
+from lintrank.core.pipeline import CheckResult
+from lintrank.core.reporters.base import Reporter
+
+
+def finding_record(item) -> dict:  # type: ignore[no-untyped-def]
+    """One finding as JSON: the Finding's fields plus score and decisions."""
+    record = item.finding.to_dict()
+    record.update(score=round(item.score, 6), kept=item.kept, protected=item.protected,
+                  critical=item.critical)
+    return record
+
+
+class JsonReporter(Reporter):
+    """``{"version", "model", "findings": [...], "summary"}``; all findings, ranked."""
+
+    def report(self, result: CheckResult) -> None:
+        payload = {
+            "version": __version__,
+            "model": result.model.info(),
+            "findings": [finding_record(item) for item in result.results],
+            "summary": result.summary(),
+        }
+        json.dump(payload, self.stream, indent=2)
+        self.stream.write("\n")

@@ -1,0 +1,37 @@
+"""Human output with rich: score, location, code and message, best first."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from lintrank.core.pipeline import CheckResult
+from lintrank.core.reporters.base import Reporter, band
+
+_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
+
+
+class TextReporter(Reporter):
+    """``path:line:col: CODE message  [score]``, like flake8 with a score column."""
+
+    def report(self, result: CheckResult) -> None:
+        console = Console(file=self.stream, highlight=False, soft_wrap=True)
+        for item in result.results:
+            if not (item.kept or self.show_all):
+                continue
+            f = item.finding
+            style = _STYLE[band(item.score, item.protected)]
+            mark = "!" if item.protected else ("*" if item.critical else " ")
+            dim = "" if item.kept else "[dim]"
+            console.print(
+                f"{dim}[{style}]{item.score:5.3f}{mark}[/{style}] "
+                f"{escape(f.path)}:{f.line}:{f.column + 1}: "
+                f"[bold]{escape(f.code)}[/bold] {escape(f.message)}"
+                + (f" ({escape(f.symbol)})" if f.symbol and f.symbol != f.code else "")
+                + (" [dim]{filtered}[/dim]" if not item.kept else ""))
+        s = result.summary()
+        model = result.model
+        console.print(
+            f"[dim]{s['kept']} of {s['findings']} findings kept "
+            f"({s['filtered']} filtered below {result.threshold:g}, "
+            f"{s['protected']} protected) in {s['files']} files; model "
+            f"{escape(model.name)} ({model.kind}) {model.sha256[:12]}[/dim]")

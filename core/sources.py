@@ -1,0 +1,107 @@
+"""The contract between lintrank and an analyzer, and helpers shared by sources."""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from typing import Protocol, runtime_checkable
+
+from lintrank.core.finding import Finding
+
+#: Files whose content decides how the analyzers behave; hashed into cache keys.
+CONFIG_FILES = (
+    "setup.cfg", "tox.ini", ".flake8", "pyproject.toml", ".pylintrc", "pylintrc",
+    "ruff.toml", ".ruff.toml",
+)
+
+#: Set for analyzer subprocesses; lintrank's own flake8/pylint plugins then stand aside.
+SOURCE_RUN_ENV = "LINTRANK_SOURCE_RUN"
+
+
+class AnalyzerCrash(Exception):
+    """One analyzer invocation failed; the engine retries on smaller batches."""
+
+    def __init__(self, tool: str, detail: str, timed_out: bool = False) -> None:
+        super().__init__(tool, detail, timed_out)
+        self.tool = tool
+        self.detail = detail
+        self.timed_out = timed_out
+
+    def __str__(self) -> str:
+        return f"{self.tool}: {self.detail}"
+
+
+@runtime_checkable
+class Source(Protocol):
+    """An analyzer that turns files into findings.
+
+    Implementations must be picklable (module-level classes) because the engine
+    may run them in worker processes or on a Dask cluster.
+    """
+
+    name: str
+
+    def available(self) -> bool:
+        """Whether the analyzer can run in this environment."""
+
+    def version(self) -> str:
+        """The analyzer's version string, part of every cache key."""
+
+    def config_fingerprint(self, root: str) -> str:
+        """A hash of whatever configuration changes this analyzer's findings."""
+
+    def run(self, files: list[str], root: str, timeout: float | None) -> list[Finding]:
+        """Analyze ``files`` (relative to ``root``) with the project's own config.
+
+        :raises AnalyzerCrash: when the analyzer fails or exceeds ``timeout``.
+        """
+
+
+def config_fingerprint(root: str, names: tuple[str, ...] = CONFIG_FILES) -> str:
+    """Hash the content of the configuration files present at ``root``."""
+    digest = hashlib.sha256()
+    for name in names:
+        path = os.path.join(root, name)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        digest.update(name.encode() + b"\0" + data + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def run_module(tool: str, args: list[str], root: str, timeout: float | None) -> str:
+    """Run ``python -m <module> args`` in ``root`` with this interpreter; return stdout.
+
+    Using ``sys.executable`` means the analyzer sees exactly the plugins installed
+    next to lintrank, as the user's own ``flake8``/``pylint`` call would.
+    """
+    return run_command(tool, [sys.executable, "-m", *args], root, timeout)
+
+
+def run_command(tool: str, argv: list[str], root: str, timeout: float | None) -> str:
+    """Run ``argv`` in ``root``; raise :class:`AnalyzerCrash` on failure or timeout."""
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", **{SOURCE_RUN_ENV: "1"})
+    try:
+        proc = subprocess.run(
+            argv, cwd=root, capture_output=True, timeout=timeout, env=env,
+            stdin=subprocess.DEVNULL, check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AnalyzerCrash(tool, f"timed out after {timeout:g} s", timed_out=True) from exc
+    except OSError as exc:
+        raise AnalyzerCrash(tool, f"could not start: {exc}") from exc
+    if proc.returncode < 0:
+        raise AnalyzerCrash(tool, f"killed by signal {-proc.returncode}")
+    stdout = proc.stdout.decode("utf-8", "replace")
+    if proc.returncode != 0 and not stdout.strip():
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise AnalyzerCrash(tool, err[-1] if err else f"exit status {proc.returncode}")
+    return stdout
+
+
+def safe_paths(files: list[str]) -> list[str]:
+    """Relative paths that no option parser can mistake for an option."""
+    return [f"./{f}" if f.startswith("-") else f for f in files]

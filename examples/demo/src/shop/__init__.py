@@ -1,0 +1,1 @@
+"""A tiny shop package used to demonstrate lintrank."""

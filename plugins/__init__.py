@@ -1,0 +1,1 @@
+"""Adapters between lintrank's core and the analyzers users already run."""

@@ -1,0 +1,86 @@
+"""flake8 as a lintrank finding source (with whatever flake8 plugins are installed)."""
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+
+from lintrank.core.finding import Finding
+from lintrank.core.hookspecs import hookimpl
+from lintrank.core.severity import severity_of
+from lintrank.core.sources import (AnalyzerCrash, config_fingerprint, run_module,
+                                   safe_paths)
+
+_SEP = "\x1f"  # unit separator: cannot occur in a path or a one-line message
+_FORMAT = _SEP.join(("%(path)s", "%(row)d", "%(col)d", "%(code)s", "%(text)s"))
+
+
+class Flake8Source:
+    """Runs ``python -m flake8`` in the project root, so its config files apply."""
+
+    name = "flake8"
+
+    def available(self) -> bool:
+        return True  # a hard dependency of lintrank
+
+    def version(self) -> str:
+        return _version()
+
+    def config_fingerprint(self, root: str) -> str:
+        return config_fingerprint(root)
+
+    def run(self, files: list[str], root: str, timeout: float | None) -> list[Finding]:
+        # An output file of our own keeps a user's `output-file`/`tee`/`count`
+        # settings from hiding results or mixing into what we parse.
+        fd, out = tempfile.mkstemp(prefix="lintrank-flake8-", suffix=".txt")
+        os.close(fd)
+        try:
+            # No "--" separator: flake8's two-pass option parsing mistakes the
+            # options before it for file names. safe_paths() guards leading dashes.
+            run_module(self.name, ["flake8", f"--format={_FORMAT}", "--jobs=1",
+                                   "--no-show-source", f"--output-file={out}",
+                                   "--exit-zero", *safe_paths(files)], root, timeout)
+            with open(out, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        finally:
+            os.unlink(out)
+        return parse(text)
+
+
+def parse(text: str) -> list[Finding]:
+    """Parse flake8 output written with lintrank's separator format."""
+    findings = []
+    for line in text.splitlines():
+        parts = line.split(_SEP, 4)
+        if len(parts) != 5:
+            continue  # --count/--statistics lines or anything a plugin printed
+        path, row, col, code, text_ = parts
+        findings.append(Finding(
+            tool="flake8", code=code, message=text_, path=os.path.normpath(path),
+            line=int(row), column=max(int(col) - 1, 0),
+            severity=severity_of("flake8", code), category=code.rstrip("0123456789"),
+        ))
+    if not findings and "Traceback" in text:
+        raise AnalyzerCrash("flake8", text.strip().splitlines()[-1])
+    return findings
+
+
+@functools.lru_cache(maxsize=1)
+def _version() -> str:
+    """flake8's version plus every installed flake8 plugin distribution's version."""
+    from importlib import metadata
+
+    parts = {f"flake8:{metadata.version('flake8')}"}
+    for dist in metadata.distributions():
+        groups = {ep.group for ep in dist.entry_points}
+        if groups & {"flake8.extension", "flake8.report"}:
+            parts.add(f"{dist.metadata['Name']}:{dist.version}")
+    return " ".join(sorted(parts))
+
+
+SOURCE = Flake8Source()
+
+
+@hookimpl
+def lintrank_sources() -> list[Flake8Source]:
+    return [SOURCE]

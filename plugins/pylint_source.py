@@ -1,0 +1,72 @@
+"""pylint as a lintrank finding source."""
+from __future__ import annotations
+
+import functools
+import json
+import os
+
+from lintrank.core.finding import Finding
+from lintrank.core.hookspecs import hookimpl
+from lintrank.core.severity import severity_of
+from lintrank.core.sources import AnalyzerCrash, config_fingerprint, run_module
+
+
+class PylintSource:
+    """Runs ``python -m pylint`` in the project root with its own configuration."""
+
+    name = "pylint"
+
+    def available(self) -> bool:
+        return True  # a hard dependency of lintrank
+
+    def version(self) -> str:
+        return _version()
+
+    def config_fingerprint(self, root: str) -> str:
+        return config_fingerprint(root)
+
+    def run(self, files: list[str], root: str, timeout: float | None) -> list[Finding]:
+        # Only output-shaping options are forced; checks and their settings come
+        # from the project's pylintrc/pyproject exactly as `pylint` would read them.
+        # run_command sets LINTRANK_SOURCE_RUN, so a `load-plugins=lintrank...`
+        # in the user's config does not filter what this source must see in full.
+        args = ["pylint", "--output-format=json2", "--exit-zero", "--reports=n",
+                "--score=n", "--persistent=n", "--jobs=1", "--", *files]
+        stdout = run_module(self.name, args, root, timeout)
+        return parse(stdout)
+
+
+def parse(stdout: str) -> list[Finding]:
+    """Parse pylint's ``json2`` output."""
+    try:
+        data = json.loads(stdout)
+        messages = data["messages"]
+    except (ValueError, KeyError, TypeError) as exc:
+        tail = stdout.strip().splitlines()[-1:] or ["no output"]
+        raise AnalyzerCrash("pylint", f"unreadable output: {tail[0][:200]}") from exc
+    findings = []
+    for msg in messages:
+        code = msg["messageId"]
+        findings.append(Finding(
+            tool="pylint", code=code, symbol=msg.get("symbol", ""),
+            message=msg.get("message", ""), path=os.path.normpath(msg["path"]),
+            line=int(msg.get("line") or 1), column=int(msg.get("column") or 0),
+            end_line=msg.get("endLine"), end_column=msg.get("endColumn"),
+            severity=severity_of("pylint", code), category=msg.get("type", ""),
+        ))
+    return findings
+
+
+@functools.lru_cache(maxsize=1)
+def _version() -> str:
+    from importlib import metadata
+
+    return f"pylint:{metadata.version('pylint')} astroid:{metadata.version('astroid')}"
+
+
+SOURCE = PylintSource()
+
+
+@hookimpl
+def lintrank_sources() -> list[PylintSource]:
+    return [SOURCE]
