@@ -1,0 +1,160 @@
+"""End-to-end tests of the installed `lintrank` command (issue 2, CLI contract)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lintrank.core import __version__
+from tests.helpers import SAMPLE, check_json, run_lintrank, write_tree
+
+
+@pytest.fixture()
+def project(tmp_path):
+    return write_tree(tmp_path, SAMPLE)
+
+
+def test_version(tmp_path):
+    proc = run_lintrank("--version", cwd=tmp_path, check_rc=(0,))
+    assert proc.stdout.strip() == f"lintrank {__version__}"
+
+
+def test_json_contract_and_threshold_zero_keeps_all(project):
+    report = check_json("--tools", "flake8,pylint", "--threshold", "0", cwd=project)
+    assert set(report["model"]) >= {"name", "sha256", "kind"}
+    assert report["model"]["kind"] in ("baseline", "learned")
+    assert report["findings"], "the sample has findings"
+    for item in report["findings"]:
+        assert {"tool", "code", "message", "path", "line", "column", "score", "kept"} <= set(item)
+        assert item["kept"] is True
+    scores = [f["score"] for f in report["findings"]]
+    assert scores == sorted(scores, reverse=True)
+    assert report["summary"]["findings"] == len(report["findings"])
+    assert report["summary"]["kept"] == len(report["findings"])
+    codes = {(f["tool"], f["code"]) for f in report["findings"]}
+    assert ("flake8", "F821") in codes and ("pylint", "E0602") in codes
+    assert ("flake8", "E201") in codes  # style noise is there, just ranked low
+
+
+def test_threshold_one_keeps_only_protected_and_exit_code(project):
+    proc = run_lintrank("check", "--tools", "flake8", "--threshold", "1", "--format", "json",
+                        cwd=project)
+    assert proc.returncode == 1  # the undefined name can never be filtered
+    kept = [f for f in json.loads(proc.stdout)["findings"] if f["kept"]]
+    assert [(f["code"], f["protected"]) for f in kept] == [("F821", True)]
+
+
+def test_exit_zero_when_nothing_kept(tmp_path):
+    write_tree(tmp_path, {"setup.cfg": "", "ok.py": "x = 1\n", "noisy.py": "y = ( 1 )\n"})
+    proc = run_lintrank("check", "--tools", "flake8", "--threshold", "1", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run_lintrank("check", "--tools", "flake8", "--threshold", "0", cwd=tmp_path)
+    assert proc.returncode == 1 and "E201" in proc.stdout
+
+
+def test_top_n_keeps_n_plus_protected(project):
+    report = check_json("--tools", "flake8,pylint", "--threshold", "0", "--top", "2",
+                        cwd=project)
+    kept = [f for f in report["findings"] if f["kept"]]
+    assert len([f for f in kept if not f["protected"]]) == 2
+    assert {f["code"] for f in kept if f["protected"]} >= {"F821", "E0602"}
+
+
+def test_defaults_from_pyproject(project):
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "s"\nversion = "0"\n[tool.lintrank]\ntools = ["flake8"]\n'
+        'threshold = 0\n', encoding="utf-8")
+    report = check_json(cwd=project)
+    assert {f["tool"] for f in report["findings"]} == {"flake8"}
+    assert all(f["kept"] for f in report["findings"])
+    # the command line wins over the file
+    report = check_json("--threshold", "1", cwd=project)
+    assert not [f for f in report["findings"] if f["kept"] and not f["protected"]]
+
+
+def test_config_file_option(project, tmp_path_factory):
+    cfg = tmp_path_factory.mktemp("cfg") / "lintrank.toml"
+    cfg.write_text('[tool.lintrank]\ntools = "ruff"\n', encoding="utf-8")
+    report = check_json("--config", str(cfg), "--threshold", "0", cwd=project)
+    assert {f["tool"] for f in report["findings"]} == {"ruff"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--tools", "nosuchtool"], "unknown tool 'nosuchtool'"),
+    (["--format", "xml"], "unknown format 'xml'"),
+    (["--threshold", "7"], "threshold must be within 0..1"),
+    (["missing_dir"], "path not found: missing_dir"),
+    (["--config", "nope.toml"], "nope.toml: file not found"),
+    (["--model", "nope.onnx"], "nope.onnx: file not found"),
+])
+def test_usage_errors_exit_2_without_traceback(project, args, message):
+    proc = run_lintrank("check", *args, cwd=project)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_config_value_and_debug_traceback(project):
+    (project / "pyproject.toml").write_text("[tool.lintrank]\ntop = 'many'\n", encoding="utf-8")
+    proc = run_lintrank("check", cwd=project)
+    assert proc.returncode == 2 and "invalid value 'many' for 'top'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = run_lintrank("--debug", "check", cwd=project)
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_unknown_config_key_is_an_error(project):
+    (project / "pyproject.toml").write_text("[tool.lintrank]\nthreshhold = 0.2\n",
+                                            encoding="utf-8")
+    proc = run_lintrank("check", cwd=project)
+    assert proc.returncode == 2 and "unknown option 'threshhold'" in proc.stderr
+
+
+def test_corrupt_model_is_a_clear_error(project):
+    bad = project / "bad.onnx"
+    bad.write_bytes(b"this is not onnx")
+    proc = run_lintrank("check", "--model", str(bad), cwd=project)
+    assert proc.returncode == 2
+    assert f"cannot use model {bad}: not a valid ONNX model" in proc.stderr
+    assert "hint:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_syntax_error_and_unreadable_file_become_findings(project):
+    (project / "pkg" / "broken.py").write_text("def f(:\n", encoding="utf-8")
+    secret = project / "pkg" / "secret.py"
+    secret.write_text("x = 1\n", encoding="utf-8")
+    secret.chmod(0)
+    try:
+        report = check_json("--tools", "flake8,pylint", "--threshold", "1", cwd=project)
+    finally:
+        secret.chmod(0o644)
+    kept = {(f["path"], f["code"]) for f in report["findings"] if f["kept"]}
+    assert ("pkg/broken.py", "E999") in kept and ("pkg/broken.py", "E0001") in kept
+    assert ("pkg/app.py", "F821") in kept  # other files' findings are not lost
+    import os
+    if os.geteuid() != 0:  # root can read a chmod-0 file
+        assert ("pkg/secret.py", "LR901") in kept
+
+
+def test_paths_relative_to_cwd_and_single_file(project):
+    report = check_json("--tools", "flake8", "--threshold", "0", "pkg/app.py", cwd=project)
+    assert {f["path"] for f in report["findings"]} == {"pkg/app.py"}
+
+
+def test_text_output_shows_score_location_code_message(project):
+    proc = run_lintrank("check", "--tools", "flake8", "--threshold", "0", cwd=project)
+    assert proc.returncode == 1
+    line = next(l for l in proc.stdout.splitlines() if "F821" in l)
+    assert "pkg/app.py:8:12: F821 undefined name 'reslt'" in line
+    assert float(line.split()[0].rstrip("!*")) > 0
+    assert "baseline" in proc.stdout or "learned" in proc.stdout
+
+
+def test_debug_reports_versions_model_and_plugins(tmp_path):
+    proc = run_lintrank("debug", cwd=tmp_path, check_rc=(0,))
+    info = json.loads(proc.stdout)
+    assert info["lintrank"] == __version__
+    assert len(info["model"]["sha256"]) == 64
+    assert info["analyzers"]["flake8"]["available"] is True
+    assert any(p["name"] == "lintrank.plugins.flake8_source" for p in info["plugins"])
+    assert info["dependencies"]["onnxruntime"]

@@ -1,0 +1,103 @@
+"""flake8, pylint and ruff sources with the project's own configuration (issue 2, point 2)."""
+from __future__ import annotations
+
+import pytest
+
+from lintrank.core.engine import CRASHED, FileTask, run_task
+from lintrank.plugins.flake8_source import SOURCE as FLAKE8
+from lintrank.plugins.pylint_source import SOURCE as PYLINT
+from lintrank.plugins.ruff_source import SOURCE as RUFF
+from tests.helpers import write_tree
+
+CODE = {"pkg/__init__.py": "", "pkg/m.py": "import os\n\n\ndef f(a):\n    return undefined + 1  " + "#" * 70 + "\n"}
+
+
+def _codes(findings):  # type: ignore[no-untyped-def]
+    return {(f.path, f.code) for f in findings}
+
+
+def test_flake8_finding_fields(tmp_path):
+    write_tree(tmp_path, CODE)
+    findings = FLAKE8.run(["pkg/m.py"], str(tmp_path), 60)
+    f821 = next(f for f in findings if f.code == "F821")
+    assert (f821.tool, f821.path, f821.line, f821.column) == ("flake8", "pkg/m.py", 5, 11)
+    assert f821.severity == "error" and "undefined" in f821.message
+    assert ("pkg/m.py", "E501") in _codes(findings)
+
+
+@pytest.mark.parametrize("config_file, text", [
+    ("setup.cfg", "[flake8]\nmax-line-length = 200\nextend-ignore = F401\n"),
+    ("tox.ini", "[flake8]\nmax-line-length = 200\nextend-ignore = F401\n"),
+    (".flake8", "[flake8]\nmax-line-length = 200\nextend-ignore = F401\n"),
+])
+def test_flake8_reads_project_config(tmp_path, config_file, text):
+    write_tree(tmp_path, {**CODE, config_file: text})
+    codes = {c for _, c in _codes(FLAKE8.run(["pkg/m.py"], str(tmp_path), 60))}
+    assert "E501" not in codes and "F401" not in codes and "F821" in codes
+
+
+def test_flake8_ignores_a_user_format_setting(tmp_path):
+    write_tree(tmp_path, {**CODE, "setup.cfg": "[flake8]\nformat = pylint\nshow-source = true\n"
+                          "count = true\nstatistics = true\n"})
+    assert ("pkg/m.py", "F821") in _codes(FLAKE8.run(["pkg/m.py"], str(tmp_path), 60))
+
+
+def test_pylint_fields_and_pylintrc(tmp_path):
+    write_tree(tmp_path, CODE)
+    findings = PYLINT.run(["pkg/m.py"], str(tmp_path), 120)
+    e0602 = next(f for f in findings if f.code == "E0602")
+    assert (e0602.symbol, e0602.severity, e0602.category) == (
+        "undefined-variable", "error", "error")
+    assert e0602.end_line == 5 and e0602.column == 11
+    assert ("pkg/m.py", "C0114") in _codes(findings)
+    write_tree(tmp_path, {".pylintrc": "[MESSAGES CONTROL]\ndisable=C0114,C0116\n"})
+    codes = _codes(PYLINT.run(["pkg/m.py"], str(tmp_path), 120))
+    assert ("pkg/m.py", "C0114") not in codes and ("pkg/m.py", "E0602") in codes
+
+
+def test_pylint_reads_pyproject(tmp_path):
+    write_tree(tmp_path, {**CODE, "pyproject.toml":
+                          "[tool.pylint.'messages control']\ndisable = ['C0114']\n"})
+    assert ("pkg/m.py", "C0114") not in _codes(PYLINT.run(["pkg/m.py"], str(tmp_path), 120))
+
+
+@pytest.mark.skipif(not RUFF.available(), reason="ruff not installed")
+def test_ruff_fields_and_ruff_toml(tmp_path):
+    write_tree(tmp_path, {**CODE, "ruff.toml": "line-length = 88\n[lint]\nselect = ['E', 'F']\n"})
+    findings = RUFF.run(["pkg/m.py"], str(tmp_path), 60)
+    f821 = next(f for f in findings if f.code == "F821")
+    assert (f821.path, f821.line, f821.column, f821.symbol) == ("pkg/m.py", 5, 11, "undefined-name")
+    assert ("pkg/m.py", "E501") in _codes(findings)
+    write_tree(tmp_path, {"ruff.toml": "[lint]\nselect = ['F']\nignore = ['F401']\n"})
+    assert _codes(RUFF.run(["pkg/m.py"], str(tmp_path), 60)) == {("pkg/m.py", "F821")}
+
+
+@pytest.mark.skipif(not RUFF.available(), reason="ruff not installed")
+def test_ruff_syntax_error_code(tmp_path):
+    write_tree(tmp_path, {"ruff.toml": "", "bad.py": "def f(:\n"})
+    assert ("bad.py", "invalid-syntax") in _codes(RUFF.run(["bad.py"], str(tmp_path), 60))
+
+
+def test_installed_flake8_plugins_run(tmp_path):
+    # mccabe ships with flake8 as a plugin; enabling it proves plugins are honoured.
+    write_tree(tmp_path, {"setup.cfg": "[flake8]\nmax-complexity = 1\n",
+                          "c.py": "def f(a):\n    if a:\n        return 1\n    return 2\n"})
+    assert ("c.py", "C901") in _codes(FLAKE8.run(["c.py"], str(tmp_path), 60))
+
+
+class _Exploding:
+    """A source that fails on one file, to test isolation of a crash."""
+
+    name = "exploding"
+
+    def run(self, files, root, timeout):  # type: ignore[no-untyped-def]
+        from lintrank.core.sources import AnalyzerCrash
+        if "bad.py" in files:
+            raise AnalyzerCrash(self.name, "boom")
+        return FLAKE8.run(files, root, timeout)
+
+
+def test_crash_on_one_file_is_isolated(tmp_path):
+    write_tree(tmp_path, {"a.py": "import os\n", "bad.py": "x = 1\n", "c.py": "import sys\n"})
+    findings = run_task(FileTask(_Exploding(), ["a.py", "bad.py", "c.py"], str(tmp_path), 60))
+    assert _codes(findings) == {("a.py", "F401"), ("c.py", "F401"), ("bad.py", CRASHED)}
