@@ -1,0 +1,90 @@
+"""The analyzers' own documentation of a code: a link and a one-paragraph summary.
+
+Texts come from the analyzers themselves (pylint's message definitions, ``ruff
+rule``, pycodestyle's docstrings), looked up once per code and process, so an
+explanation quotes the tool rather than paraphrasing it.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import subprocess
+
+
+def help_uri(tool: str, code: str, symbol: str, category: str) -> str:
+    """Where the analyzer documents ``code``."""
+    if tool == "pylint" and symbol:
+        return (f"https://pylint.readthedocs.io/en/stable/user_guide/messages/"
+                f"{category or 'warning'}/{symbol}.html")
+    if tool == "ruff":
+        return f"https://docs.astral.sh/ruff/rules/{symbol or code.lower()}/"
+    if code[:1] == "F":
+        return "https://flake8.pycqa.org/en/latest/user/error-codes.html"
+    return "https://pycodestyle.pycqa.org/en/latest/intro.html#error-codes"
+
+
+@functools.lru_cache(maxsize=2048)
+def help_text(tool: str, code: str, symbol: str = "") -> str:
+    """The analyzer's own short description of ``code`` ("" when it has none)."""
+    if tool == "pylint":
+        return _pylint_text(symbol or code)
+    text = _ruff_text(code) if tool in ("ruff", "flake8") else ""
+    # pycodestyle documents each of its codes in the docstring of its check.
+    return text or (_pycodestyle_text(code) if tool == "flake8" else "")
+
+
+def _first_paragraph(text: str, limit: int = 300) -> str:
+    para = inspect.cleandoc(text).split("\n\n", 1)[0]
+    para = " ".join(para.split())
+    return para if len(para) <= limit else para[:limit - 3].rstrip() + "..."
+
+
+def _pylint_text(msgid: str) -> str:
+    store = _pylint_store()
+    try:
+        return _first_paragraph(store.get_message_definitions(msgid)[0].description)
+    except Exception:  # pylint raises UnknownMessageError and friends
+        return ""
+
+
+@functools.lru_cache(maxsize=1)
+def _pylint_store():  # type: ignore[no-untyped-def]
+    from pylint import checkers
+    from pylint.lint import PyLinter
+
+    linter = PyLinter()
+    checkers.initialize(linter)  # registers every built-in checker's messages
+    return linter.msgs_store
+
+
+def _ruff_text(code: str) -> str:
+    from lintrank.plugins.ruff_source import _argv  # the same ruff the source runs
+
+    ruff = _argv()
+    if not ruff or not code[:1].isalpha():
+        return ""
+    try:
+        out = subprocess.run([*ruff, "rule", code, "--output-format", "json"],
+                             capture_output=True, text=True, timeout=10,
+                             stdin=subprocess.DEVNULL, check=True).stdout
+        rule = json.loads(out)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return ""
+    explanation = rule.get("explanation", "")
+    # Ruff's docs open with "## What it does\n<one paragraph>".
+    if "## What it does" in explanation:
+        return _first_paragraph(explanation.split("## What it does", 1)[1])
+    return _first_paragraph(rule.get("summary", ""))
+
+
+def _pycodestyle_text(code: str) -> str:
+    try:
+        import pycodestyle
+    except ImportError:
+        return ""
+    for _, func in inspect.getmembers(pycodestyle, inspect.isfunction):
+        doc = func.__doc__ or ""
+        if f"{code}:" in doc or f"{code} " in doc:
+            return _first_paragraph(doc)
+    return ""
