@@ -40,6 +40,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="text format: also list filtered findings, dimmed")
     p.add_argument("--quiet", "-q", action="store_true", default=None,
                    help="no progress bar")
+    p.add_argument("--explain", action="store_true", default=None,
+                   help="say why each finding scored what it did (features of the model, "
+                        "priorities, the analyzer's help); always on in json/sarif")
+    p.add_argument("--diff", metavar="REF", help="keep only findings on lines changed "
+                   "since the git revision REF (working tree, staged or not)")
+    p.add_argument("--new-only", action="store_true", default=None,
+                   help="keep only findings on lines changed since HEAD (--diff HEAD)")
     return p
 
 
@@ -54,7 +61,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     options, source = load_file_options(args.config, root)
     apply(settings, options, source or "pyproject.toml")
     cli = {k: getattr(args, k) for k in ("tools", "threshold", "top", "format", "jobs",
-                                          "cache", "cache_dir", "model", "quiet", "output")}
+                                          "cache", "cache_dir", "model", "quiet", "output",
+                                          "explain", "diff", "new_only")}
     apply(settings, {k: v for k, v in cli.items() if v is not None}, "command line")
     # Paths are given relative to where the user stands; the engine works from root.
     settings.paths = [os.path.relpath(os.path.abspath(p), root) for p in paths]

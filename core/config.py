@@ -51,6 +51,11 @@ class Settings:
     history: bool = True
     quiet: bool = False
     output: str | None = None
+    # user feedback (issue 6): explanations, team priorities, diff-aware runs
+    explain: bool | None = None  # None: on for json/sarif (and the LSP), off for text
+    priorities: dict[str, float] = dataclasses.field(default_factory=dict)
+    diff: str | None = None  # keep only findings on lines changed since this git ref
+    new_only: bool = False  # keep only findings on lines changed since HEAD
 
     def effective_jobs(self) -> int:
         return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
@@ -107,7 +112,7 @@ def apply(settings: Settings, options: dict[str, Any], source: str) -> Settings:
 
 
 #: Keys of [tool.lintrank] read by other parts of lintrank (engine, feedback).
-_EXTENSION_KEYS = frozenset({"critical", "critical_threshold", "priorities", "budget",
+_EXTENSION_KEYS = frozenset({"critical", "critical_threshold", "budget",
                              "executor", "scheduler"})
 
 
@@ -125,6 +130,13 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             return [str(v) for v in value]
         if key in ("threshold", "timeout"):
             return None if value is None else float(value)
+        if key == "priorities":
+            from lintrank.core.priorities import validate  # the weights' rules live there
+
+            return validate(value, source)
+        if key == "explain" and value is not None:
+            return value.strip().lower() in ("1", "true", "yes", "on") \
+                if isinstance(value, str) else bool(value)
         if key in ("top", "jobs"):
             return None if value is None else int(value)
         if isinstance(default, bool):

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from lintrank.core import diff, explain, priorities
 from lintrank.core.cache import Cache, cache_dir
 from lintrank.core.config import Settings
+from lintrank.core.context import FileContext
 from lintrank.core.engine import Progress, analyse
 from lintrank.core.exceptions import UsageError
 from lintrank.core.files import discover
@@ -34,6 +36,7 @@ class CheckResult:
     seconds: float
     analysed: dict[str, int] = dataclasses.field(default_factory=dict)
     cached: dict[str, int] = dataclasses.field(default_factory=dict)
+    explained: bool = False  # results carry explanations (--explain, json, sarif)
 
     @property
     def kept(self) -> list[ScoredFinding]:
@@ -79,19 +82,40 @@ def open_cache(settings: Settings) -> Cache | None:
 
 
 def score_findings(findings: list[Finding], settings: Settings, model: RewardModel,
-                   cache: Cache | None) -> list[ScoredFinding]:
-    """Score and rank findings; the single scoring path of CLI and plugins."""
+                   cache: Cache | None,
+                   contexts: dict[str, FileContext] | None = None) -> list[ScoredFinding]:
+    """Score and rank findings; the single scoring path of CLI, plugins and LSP.
+
+    ``contexts`` replaces the on-disk text of some files (an editor's unsaved buffer).
+    """
     history = {}
     if settings.history and findings:
         top = git_root(settings.root)
         if top:
             history = _rebase(repo_history(top), top, settings.root)
-    rows = feature_matrix(findings, settings.root, history)
-    scores = score_rows(model, rows, cache)
-    scores = _adjust(findings, scores, settings.root)
+    rows = feature_matrix(findings, settings.root, history, contexts)
+    changed = diff.for_settings(settings)
+    if changed is not None:  # after the features: densities still count every finding
+        subset = diff.select(findings, changed, settings)
+        findings, rows = [findings[i] for i in subset], rows[subset]
+    model_scores = score_rows(model, rows, cache)
+    adjusted = _adjust(findings, model_scores, settings.root)
+    # The one place a team's [tool.lintrank] priorities touch a score (core/priorities.py).
+    scores, weights = priorities.apply(findings, adjusted,
+                                       priorities.Priorities(settings.priorities))
     threshold = model.default_threshold if settings.threshold is None else settings.threshold
-    return rank(findings, scores.tolist(), threshold, settings.top,
-                settings.protected_codes(), frozenset(settings.safety_severities))
+    results = rank(findings, scores.tolist(), threshold, settings.top,
+                   settings.protected_codes(), frozenset(settings.safety_severities))
+    if explaining(settings):
+        results = explain.attach(results, findings, rows, model,
+                                 (model_scores, adjusted, scores), weights)
+    return results
+
+
+def explaining(settings: Settings) -> bool:
+    """Explanations are on by default where they are machine-read (JSON, SARIF)."""
+    return settings.explain if settings.explain is not None else \
+        settings.format in ("json", "sarif")
 
 
 def _rebase(history: dict, top: str, root: str) -> dict:
@@ -128,6 +152,9 @@ def run_check(settings: Settings, progress: Progress | None = None) -> CheckResu
     sources = select_sources(settings.tools)
     files = discover(settings.paths, settings.root,
                      [*settings.exclude, *settings.extend_exclude])
+    changed = diff.for_settings(settings)
+    if changed is not None:  # --diff/--new-only: only changed files need analysing
+        files = [f for f in files if os.path.normpath(f) in changed.paths()]
     cache = open_cache(settings)
     try:
         engine = analyse(files, settings.root, sources, cache, settings.effective_jobs(),
@@ -142,4 +169,4 @@ def run_check(settings: Settings, progress: Progress | None = None) -> CheckResu
     threshold = model.default_threshold if settings.threshold is None else settings.threshold
     return CheckResult(model=model, results=results, threshold=threshold, files=len(files),
                        seconds=time.perf_counter() - started, analysed=engine.analysed,
-                       cached=engine.cached)
+                       cached=engine.cached, explained=explaining(settings))

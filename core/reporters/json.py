@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from lintrank.core import __version__
+from lintrank.core.explain import as_json
 from lintrank.core.pipeline import CheckResult
 from lintrank.core.reporters.base import Reporter
 
@@ -23,8 +24,15 @@ class JsonReporter(Reporter):
         payload = {
             "version": __version__,
             "model": result.model.info(),
-            "findings": [finding_record(item) for item in result.results],
+            "findings": [_with_explanation(finding_record(item), item, result)
+                         for item in result.results],
             "summary": result.summary(),
         }
         json.dump(payload, self.stream, indent=2)
         self.stream.write("\n")
+
+
+def _with_explanation(record: dict, item, result: CheckResult) -> dict:  # type: ignore[no-untyped-def]
+    if result.explained:
+        record["explanation"] = as_json(item, result.model)
+    return record

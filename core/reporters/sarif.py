@@ -10,23 +10,13 @@ import json
 from pathlib import PurePath
 
 from lintrank.core import __version__
+from lintrank.core.explain import as_json
+from lintrank.core.helptext import help_text, help_uri
 from lintrank.core.pipeline import CheckResult
 from lintrank.core.reporters.base import Reporter, band
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"high": "error", "medium": "warning", "low": "note"}
-
-
-def help_uri(tool: str, code: str, symbol: str, category: str) -> str:
-    """Where the analyzer documents ``code``."""
-    if tool == "pylint" and symbol:
-        return (f"https://pylint.readthedocs.io/en/stable/user_guide/messages/"
-                f"{category or 'warning'}/{symbol}.html")
-    if tool == "ruff":
-        return f"https://docs.astral.sh/ruff/rules/{symbol or code.lower()}/"
-    if code[:1] == "F":
-        return "https://flake8.pycqa.org/en/latest/user/error-codes.html"
-    return "https://pycodestyle.pycqa.org/en/latest/intro.html#error-codes"
 
 
 class SarifReporter(Reporter):
@@ -63,7 +53,9 @@ class SarifReporter(Reporter):
                                          "uriBaseId": "%SRCROOT%"},
                     "region": region}}],
                 "properties": {"score": round(item.score, 6), "protected": item.protected,
-                               "critical": item.critical, "severity": f.severity},
+                               "critical": item.critical, "severity": f.severity,
+                               **({"explanation": as_json(item, result.model)["factors"]}
+                                  if result.explained else {})},
             })
         doc = {"$schema": SCHEMA, "version": "2.1.0", "runs": list(runs.values())}
         json.dump(doc, self.stream, indent=2)
@@ -77,6 +69,6 @@ def _rule(f) -> dict:  # type: ignore[no-untyped-def]
         "shortDescription": {"text": f.message or f.code},
         "helpUri": uri,
         "help": {"text": f"{f.tool} {f.code}" + (f" ({f.symbol})" if f.symbol else "")
-                 + f": see {uri}"},
+                 + f": {help_text(f.tool, f.code, f.symbol) or 'see'} {uri}"},
         "properties": {"severity": f.severity, "category": f.category},
     }

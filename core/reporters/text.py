@@ -4,6 +4,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
+from lintrank.core.explain import why
 from lintrank.core.pipeline import CheckResult
 from lintrank.core.reporters.base import Reporter, band
 
@@ -28,6 +29,8 @@ class TextReporter(Reporter):
                 f"[bold]{escape(f.code)}[/bold] {escape(f.message)}"
                 + (f" ({escape(f.symbol)})" if f.symbol and f.symbol != f.code else "")
                 + (" [dim]{filtered}[/dim]" if not item.kept else ""))
+            if result.explained:
+                console.print(f"[dim]        {escape(why(item))}[/dim]")
         s = result.summary()
         model = result.model
         console.print(
