@@ -1,0 +1,117 @@
+"""--diff REF / --new-only keep the findings a code review would see."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lintrank.core.diff import changed_lines
+from lintrank.core.exceptions import UsageError
+from tests.helpers import check_json, run_lintrank, write_tree
+
+OLD = """\
+import os
+
+
+def old(x):
+    x=x + 1
+    return x
+"""
+NEW = """\
+import os
+import sys
+
+
+def old(x):
+    x=x + 1
+    return x
+
+
+def new( y ):
+    y=y + 2
+    return y
+"""
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c",
+                           "user.email=t@example.com", *args], check=True,
+                          capture_output=True, text=True).stdout
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    write_tree(tmp_path, {"pyproject.toml": "[project]\nname = 'd'\n", "pkg/mod.py": OLD,
+                          "pkg/untouched.py": "import json\n"})
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "base")
+    (tmp_path / "pkg" / "mod.py").write_text(NEW, encoding="utf-8")
+    return tmp_path
+
+
+def test_changed_lines(repo: Path) -> None:
+    (repo / "pkg" / "fresh.py").write_text("x=1\n", encoding="utf-8")
+    changed = changed_lines(str(repo), "HEAD")
+    assert changed.ranges == {"pkg/mod.py": [(2, 2), (8, 12)]}
+    assert changed.whole == {"pkg/fresh.py"}
+    assert changed.touches("pkg/mod.py", 2) and changed.touches("pkg/mod.py", 9)
+    assert not changed.touches("pkg/mod.py", 1) and not changed.touches("pkg/mod.py", 6)
+    assert not changed.touches("pkg/mod.py", 13)
+    assert changed.touches("pkg/fresh.py", 1)
+    # From a subfolder, paths are relative to it, like the engine's.
+    assert set(changed_lines(str(repo / "pkg"), "HEAD").ranges) == {"mod.py"}
+
+
+def test_new_only_keeps_findings_on_changed_lines(repo: Path, baseline_model_path: str) -> None:
+    everything = check_json("--model", baseline_model_path, "--tools", "flake8",
+                            "--threshold", "0", cwd=repo)
+    assert {r["path"] for r in everything["findings"]} == {"pkg/mod.py", "pkg/untouched.py"}
+    report = check_json("--new-only", "--model", baseline_model_path, "--tools", "flake8",
+                        "--threshold", "0", cwd=repo)
+    found = {(r["code"], r["line"]) for r in report["findings"]}
+    assert ("F401", 2) in found and ("E201", 10) in found and ("E225", 11) in found
+    assert ("F401", 1) not in found and ("E225", 6) not in found  # unchanged lines
+    assert report["summary"]["files"] == 1  # only the changed file was analysed
+    # Staging does not matter; committing does: the diff is against the working tree.
+    git(repo, "add", ".")
+    staged = check_json("--new-only", "--model", baseline_model_path, "--tools", "flake8",
+                        "--threshold", "0", cwd=repo)
+    assert {(r["code"], r["line"]) for r in staged["findings"]} == found
+    git(repo, "commit", "-qm", "change")
+    clean = check_json("--new-only", "--model", baseline_model_path, "--tools", "flake8",
+                       "--threshold", "0", cwd=repo)
+    assert clean["findings"] == []
+    since = check_json("--diff", "HEAD~1", "--model", baseline_model_path, "--tools",
+                       "flake8", "--threshold", "0", cwd=repo)
+    assert {(r["code"], r["line"]) for r in since["findings"]} == found
+
+
+def test_certain_errors_in_changed_files_are_kept(repo: Path, baseline_model_path: str) -> None:
+    # Removing the import makes an unchanged line's name undefined: still shown.
+    (repo / "pkg" / "mod.py").write_text(OLD.replace("import os", "import sys") +
+                                         "\n\ndef use():\n    return json\n")
+    report = check_json("--new-only", "--model", baseline_model_path, "--tools", "flake8",
+                        "--threshold", "0", cwd=repo)
+    codes = {r["code"] for r in report["findings"]}
+    assert "F821" in codes and "E225" not in codes
+
+
+def test_repository_without_commits_counts_everything_new(tmp_path: Path,
+                                                          baseline_model_path: str) -> None:
+    write_tree(tmp_path, {"pyproject.toml": "[project]\nname = 'd'\n", "a.py": OLD})
+    git(tmp_path, "init", "-q")
+    report = check_json("--new-only", "--model", baseline_model_path, "--tools", "flake8",
+                        "--threshold", "0", cwd=tmp_path)
+    assert {r["code"] for r in report["findings"]} >= {"F401", "E225"}
+
+
+def test_bad_ref_and_no_git_are_usage_errors(repo: Path, tmp_path_factory,
+                                             baseline_model_path: str) -> None:
+    proc = run_lintrank("check", "--diff", "no-such-ref", "--tools", "flake8", "--model",
+                        baseline_model_path, cwd=repo)
+    assert proc.returncode == 2 and "unknown git revision" in proc.stderr
+    plain = tmp_path_factory.mktemp("nogit")
+    with pytest.raises(UsageError, match="git work tree"):
+        changed_lines(str(plain), "HEAD")
