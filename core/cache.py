@@ -22,6 +22,11 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scores (model TEXT NOT NULL, row BLOB NOT NULL,
     score REAL NOT NULL, PRIMARY KEY (model, row)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS modules (digest TEXT PRIMARY KEY, payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outcomes (path TEXT NOT NULL, tool TEXT NOT NULL,
+    mass REAL NOT NULL, findings INTEGER NOT NULL, PRIMARY KEY (path, tool)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS costs (tool TEXT PRIMARY KEY, per_line REAL NOT NULL,
+    samples INTEGER NOT NULL);
 """
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 
@@ -42,6 +47,7 @@ class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._db: sqlite3.Connection | None = None
+        self._rebuilt = False
         self._open()
 
     @property
@@ -59,6 +65,7 @@ class Cache:
             warnings.warn(CacheWarning(f"cache {self.path} is corrupt ({exc}); rebuilding"),
                           stacklevel=3)
             self._remove_files()
+            self._rebuilt = True
             try:
                 self._db = self._connect()
             except (sqlite3.Error, OSError) as again:
@@ -96,42 +103,69 @@ class Cache:
                 pass
         self._db = None
 
+    def _failed(self, exc: sqlite3.Error) -> None:
+        """Rebuild once if the file turned out corrupt (a truncated file often opens
+        fine and fails on the first read); any other failure turns the cache off."""
+        if isinstance(exc, sqlite3.DatabaseError) and _is_corruption(exc) \
+                and not self._rebuilt:
+            self._rebuilt = True
+            warnings.warn(CacheWarning(f"cache {self.path} is corrupt ({exc}); rebuilding"),
+                          stacklevel=4)
+            self.close()
+            self._remove_files()
+            try:
+                self._db = self._connect()
+                return
+            except (sqlite3.Error, OSError) as again:
+                exc = again  # type: ignore[assignment]
+        self._disable(exc)
+
     def _query(self, sql: str, params: Sequence[object]) -> list[tuple]:
         if self._db is None:
             return []
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            self._disable(exc)
+            self._failed(exc)
             return []
 
     def _write(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         if self._db is None:
             return
+        rows = list(rows)
         try:
             with self._db:  # one transaction: all or nothing on a crash
-                self._db.execute("BEGIN")
+                # IMMEDIATE takes the write lock up front, so concurrent runs queue
+                # on the busy timeout instead of failing on a lock upgrade.
+                self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(sql, rows)
         except sqlite3.Error as exc:
-            self._disable(exc)
+            self._failed(exc)
 
-    def get_results(self, keys: Sequence[str]) -> dict[str, list[dict]]:
-        """Return cached payloads for the keys that hit."""
-        found: dict[str, list[dict]] = {}
+    def _get_json(self, table: str, column: str, keys: Sequence[str]) -> dict[str, object]:
+        found: dict[str, object] = {}
         for start in range(0, len(keys), _CHUNK):
-            part = keys[start:start + _CHUNK]
+            part = list(keys[start:start + _CHUNK])
             marks = ",".join("?" * len(part))
             for key, payload in self._query(
-                    f"SELECT key, payload FROM results WHERE key IN ({marks})", part):
+                    f"SELECT {column}, payload FROM {table} WHERE {column} IN ({marks})",
+                    part):
                 try:
                     found[key] = json.loads(payload)
                 except ValueError:
                     continue  # a damaged row is just a miss
         return found
 
-    def put_results(self, items: dict[str, list[dict]]) -> None:
-        self._write("INSERT OR REPLACE INTO results VALUES (?, ?)",
+    def _put_json(self, table: str, items: dict[str, object]) -> None:
+        self._write(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)",
                     ((k, json.dumps(v, separators=(",", ":"))) for k, v in items.items()))
+
+    def get_results(self, keys: Sequence[str]) -> dict[str, list[dict]]:
+        """Return cached payloads for the keys that hit."""
+        return self._get_json("results", "key", keys)  # type: ignore[return-value]
+
+    def put_results(self, items: dict[str, list[dict]]) -> None:
+        self._put_json("results", items)  # type: ignore[arg-type]
 
     def get_scores(self, model: str, rows: Sequence[bytes]) -> dict[bytes, float]:
         found: dict[bytes, float] = {}
@@ -147,14 +181,39 @@ class Cache:
         self._write("INSERT OR REPLACE INTO scores VALUES (?, ?, ?)",
                     ((model, k, v) for k, v in items.items()))
 
+    def get_modules(self, digests: Sequence[str]) -> dict[str, dict]:
+        """Cached per-content module facts (imports, syntax digest) by content digest."""
+        return self._get_json("modules", "digest", digests)  # type: ignore[return-value]
+
+    def put_modules(self, items: dict[str, dict]) -> None:
+        self._put_json("modules", items)  # type: ignore[arg-type]
+
+    def get_outcomes(self) -> dict[tuple[str, str], tuple[float, int]]:
+        """Past (path, tool) -> (importance mass, finding count), for budget mode."""
+        return {(p, t): (m, n) for p, t, m, n in
+                self._query("SELECT path, tool, mass, findings FROM outcomes", ())}
+
+    def put_outcomes(self, items: dict[tuple[str, str], tuple[float, int]]) -> None:
+        self._write("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?)",
+                    ((p, t, m, n) for (p, t), (m, n) in items.items()))
+
+    def get_costs(self) -> dict[str, tuple[float, int]]:
+        """Learned seconds per line and sample count per analyzer."""
+        return {t: (r, n) for t, r, n in
+                self._query("SELECT tool, per_line, samples FROM costs", ())}
+
+    def put_costs(self, items: dict[str, tuple[float, int]]) -> None:
+        self._write("INSERT OR REPLACE INTO costs VALUES (?, ?, ?)",
+                    ((t, r, n) for t, (r, n) in items.items()))
+
     def info(self) -> dict[str, object]:
         """Counts and size for `lintrank cache info`."""
-        results = self._query("SELECT count(*) FROM results", ())
-        scores = self._query("SELECT count(*) FROM scores", ())
+        counts = {table: self._query(f"SELECT count(*) FROM {table}", ())
+                  for table in ("results", "scores", "modules", "outcomes")}
         size = sum(p.stat().st_size for p in self.folder.glob(DB_NAME + "*") if p.is_file())
         return {"path": str(self.folder), "enabled": self.enabled,
-                "results": results[0][0] if results else 0,
-                "scores": scores[0][0] if scores else 0, "bytes": size}
+                **{table: rows[0][0] if rows else 0 for table, rows in counts.items()},
+                "bytes": size}
 
     def close(self) -> None:
         if self._db is not None:

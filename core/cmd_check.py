@@ -47,6 +47,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "since the git revision REF (working tree, staged or not)")
     p.add_argument("--new-only", action="store_true", default=None,
                    help="keep only findings on lines changed since HEAD (--diff HEAD)")
+    engine = p.add_argument_group("engine (throughput)")
+    engine.add_argument("--budget", metavar="SECONDS|P%",
+                        help="stop analysing after SECONDS, or P%% of the estimated full "
+                             "cost; the most rewarding work runs first and what is "
+                             "skipped is reported (critical paths are never skipped)")
+    engine.add_argument("--executor", choices=("local", "dask"),
+                        help="run file tasks locally (default) or on Dask")
+    engine.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler address (default: start a LocalCluster)")
+    engine.add_argument("--dask-workers", type=int, metavar="N",
+                        help="LocalCluster worker processes (default: --jobs)")
     return p
 
 
@@ -62,7 +73,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     apply(settings, options, source or "pyproject.toml")
     cli = {k: getattr(args, k) for k in ("tools", "threshold", "top", "format", "jobs",
                                           "cache", "cache_dir", "model", "quiet", "output",
-                                          "explain", "diff", "new_only")}
+                                          "explain", "diff", "new_only", "budget",
+                                          "executor", "scheduler", "dask_workers")}
     apply(settings, {k: v for k, v in cli.items() if v is not None}, "command line")
     # Paths are given relative to where the user stands; the engine works from root.
     settings.paths = [os.path.relpath(os.path.abspath(p), root) for p in paths]
@@ -103,14 +115,14 @@ def _progress(quiet: bool) -> Iterator[Progress | None]:
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, \
-        TimeRemainingColumn
+        TextColumn, TimeRemainingColumn
 
     with Bar("[progress.description]{task.description}", BarColumn(),
-             MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
-             console=Console(stderr=True)) as bar:
-        task = bar.add_task("analysing", total=None)
+             MofNCompleteColumn(), TextColumn("files, {task.fields[findings]} findings"),
+             TimeRemainingColumn(), transient=True, console=Console(stderr=True)) as bar:
+        task = bar.add_task("analysing", total=None, findings=0)
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def update(done: int, total: int, findings: int = 0) -> None:
+            bar.update(task, completed=done, total=total, findings=findings)
 
         yield update

@@ -51,6 +51,13 @@ class Settings:
     history: bool = True
     quiet: bool = False
     output: str | None = None
+    # engine (issue 5): critical paths, budget mode, executors
+    critical: list[str] = dataclasses.field(default_factory=list)  # globs from root
+    critical_threshold: float = 0.05  # stricter (lower) keep threshold on critical paths
+    budget: str | None = None  # "SECONDS" or "P%" of the estimated full analysis cost
+    executor: str = "local"  # local (processes on this machine) or dask
+    scheduler: str | None = None  # dask scheduler address; none starts a LocalCluster
+    dask_workers: int = 0  # LocalCluster workers; 0: the effective --jobs
     # user feedback (issue 6): explanations, team priorities, diff-aware runs
     explain: bool | None = None  # None: on for json/sarif (and the LSP), off for text
     priorities: dict[str, float] = dataclasses.field(default_factory=dict)
@@ -108,12 +115,28 @@ def apply(settings: Settings, options: dict[str, Any], source: str) -> Settings:
         raise ConfigError(source, f"threshold must be within 0..1, not {settings.threshold}")
     if settings.top is not None and settings.top < 0:
         raise ConfigError(source, f"top must be >= 0, not {settings.top}")
+    _check_engine(settings, source)
     return settings
 
 
 #: Keys of [tool.lintrank] read by other parts of lintrank (engine, feedback).
-_EXTENSION_KEYS = frozenset({"critical", "critical_threshold", "budget",
-                             "executor", "scheduler"})
+_EXTENSION_KEYS: frozenset[str] = frozenset()
+
+
+def _check_engine(settings: Settings, source: str) -> None:
+    """Validate the engine options (budget, executor, critical threshold)."""
+    from lintrank.core.budget import parse_budget  # the budget syntax lives there
+
+    if settings.executor not in ("local", "dask"):
+        raise ConfigError(source, f"executor must be local or dask, not {settings.executor!r}")
+    if not 0.0 <= settings.critical_threshold <= 1.0:
+        raise ConfigError(source, "critical_threshold must be within 0..1, not "
+                                  f"{settings.critical_threshold}")
+    if settings.budget is not None:
+        try:
+            parse_budget(settings.budget)
+        except ValueError as exc:
+            raise ConfigError(source, str(exc)) from exc
 
 
 def _coerce(key: str, value: Any, source: str) -> Any:
@@ -122,13 +145,13 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if key == "tools" and isinstance(value, str):
             return [t.strip() for t in value.split(",") if t.strip()]
         if key in ("exclude", "extend_exclude", "safety_codes", "extend_safety_codes",
-                   "safety_severities", "tools"):
+                   "safety_severities", "tools", "critical"):
             if isinstance(value, str):
                 return [v.strip() for v in value.split(",") if v.strip()]
             if not isinstance(value, list):
                 raise TypeError
             return [str(v) for v in value]
-        if key in ("threshold", "timeout"):
+        if key in ("threshold", "timeout", "critical_threshold"):
             return None if value is None else float(value)
         if key == "priorities":
             from lintrank.core.priorities import validate  # the weights' rules live there
@@ -137,7 +160,7 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if key == "explain" and value is not None:
             return value.strip().lower() in ("1", "true", "yes", "on") \
                 if isinstance(value, str) else bool(value)
-        if key in ("top", "jobs"):
+        if key in ("top", "jobs", "dask_workers"):
             return None if value is None else int(value)
         if isinstance(default, bool):
             if isinstance(value, str):

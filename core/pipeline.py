@@ -9,10 +9,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from lintrank.core import diff, explain, priorities
+from lintrank.core.budget import parse_budget, record_outcomes
 from lintrank.core.cache import Cache, cache_dir
 from lintrank.core.config import Settings
 from lintrank.core.context import FileContext
-from lintrank.core.engine import Progress, analyse
+from lintrank.core.critical import apply_policy as apply_critical, critical_files
+from lintrank.core.engine import EngineResult, Progress, analyse
+from lintrank.core.executors import open_executor
 from lintrank.core.exceptions import UsageError
 from lintrank.core.files import discover
 from lintrank.core.finding import Finding, ScoredFinding
@@ -36,6 +39,8 @@ class CheckResult:
     seconds: float
     analysed: dict[str, int] = dataclasses.field(default_factory=dict)
     cached: dict[str, int] = dataclasses.field(default_factory=dict)
+    skipped: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # budget mode
+    budget: dict[str, object] | None = None
     explained: bool = False  # results carry explanations (--explain, json, sarif)
 
     @property
@@ -48,7 +53,9 @@ class CheckResult:
                 "filtered": len(self.results) - len(kept),
                 "protected": sum(r.protected for r in self.results),
                 "threshold": self.threshold, "seconds": round(self.seconds, 3),
-                "analysed": self.analysed, "cached": self.cached}
+                "analysed": self.analysed, "cached": self.cached,
+                "critical": sum(r.critical for r in self.results),
+                "skipped": self.skipped, "budget": self.budget}
 
 
 def resolve_model(settings: Settings) -> RewardModel:
@@ -157,16 +164,30 @@ def run_check(settings: Settings, progress: Progress | None = None) -> CheckResu
         files = [f for f in files if os.path.normpath(f) in changed.paths()]
     cache = open_cache(settings)
     try:
-        engine = analyse(files, settings.root, sources, cache, settings.effective_jobs(),
-                         settings.timeout, progress)
+        engine = _analyse(files, settings, sources, cache, progress)
         extra = get_plugin_manager().hook.lintrank_add_findings(files=files,
                                                                 root=settings.root)
         findings = engine.findings + [f for part in extra if part for f in part]
         results = score_findings(findings, settings, model, cache)
+        results = apply_critical(results, settings.critical, settings.critical_threshold)
+        record_outcomes(cache, results, engine.covered)
     finally:
         if cache:
             cache.close()
     threshold = model.default_threshold if settings.threshold is None else settings.threshold
     return CheckResult(model=model, results=results, threshold=threshold, files=len(files),
                        seconds=time.perf_counter() - started, analysed=engine.analysed,
-                       cached=engine.cached, explained=explaining(settings))
+                       cached=engine.cached, skipped=engine.skipped, budget=engine.budget,
+                       explained=explaining(settings))
+
+
+def _analyse(files: list[str], settings: Settings, sources: list[Source],
+             cache: Cache | None, progress: Progress | None) -> EngineResult:
+    """Run the engine on the configured executor, with budget and critical paths."""
+    jobs = settings.effective_jobs()
+    budget = parse_budget(settings.budget) if settings.budget else None
+    with open_executor(settings.executor, jobs, settings.scheduler,
+                       settings.dask_workers) as (executor, capacity):
+        return analyse(files, settings.root, sources, cache, jobs, settings.timeout,
+                       progress, executor, capacity, budget,
+                       frozenset(critical_files(files, settings.critical)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
+from lintrank.core.budget import describe_skipped
 from lintrank.core.explain import why
 from lintrank.core.pipeline import CheckResult
 from lintrank.core.reporters.base import Reporter, band
@@ -38,3 +39,6 @@ class TextReporter(Reporter):
             f"({s['filtered']} filtered below {result.threshold:g}, "
             f"{s['protected']} protected) in {s['files']} files; model "
             f"{escape(model.name)} ({model.kind}) {model.sha256[:12]}[/dim]")
+        skipped = describe_skipped(result.skipped, result.budget)
+        if skipped:
+            console.print(f"[yellow]{escape(skipped)}[/yellow]")

@@ -1,0 +1,64 @@
+"""Where file tasks run: a local pool, or a Dask distributed cluster.
+
+Both give a :class:`concurrent.futures.Executor` plus its capacity (tasks that can
+run at once), so the engine has one code path. Local tasks run on threads because
+each one spends its time waiting on an analyzer *subprocess*: the parallelism is
+in processes either way, without pickling results back from a process pool.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+from collections.abc import Iterator
+
+from lintrank.core.exceptions import UsageError
+
+DASK_HINT = "install the extra: pip install 'lintrank[dask]'"
+
+
+@contextlib.contextmanager
+def open_executor(kind: str, jobs: int, scheduler: str | None = None,
+                  workers: int = 0) -> Iterator[tuple[concurrent.futures.Executor, int]]:
+    """Yield ``(executor, capacity)`` for ``kind`` (``local`` or ``dask``)."""
+    if kind == "local":
+        pool = concurrent.futures.ThreadPoolExecutor(max(jobs, 1),
+                                                     thread_name_prefix="lintrank")
+        try:
+            yield pool, max(jobs, 1)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return
+    if kind != "dask":
+        raise UsageError(f"unknown executor {kind!r}; use local or dask")
+    with _dask_client(jobs, scheduler, workers) as client:
+        capacity = sum(client.nthreads().values()) or 1
+        yield client.get_executor(pure=False), capacity
+
+
+@contextlib.contextmanager
+def _dask_client(jobs: int, scheduler: str | None, workers: int) -> Iterator:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise UsageError(f"--executor dask needs dask.distributed; {DASK_HINT}") from exc
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout="10s")
+        else:
+            # One single-threaded worker process per job: analyzers are CPU-bound
+            # subprocesses, so more threads per worker would only oversubscribe.
+            cluster = LocalCluster(n_workers=max(workers or jobs, 1), threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            client = Client(cluster)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        where = scheduler or "a LocalCluster"
+        raise UsageError(f"cannot connect to the Dask scheduler at {where}: {exc}") from exc
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,99 @@
+"""Local import graph, so cross-module analyzers' cache keys follow what a file imports.
+
+pylint infers across modules: editing ``b.py`` can change pylint's findings in
+``a.py`` when ``a`` imports ``b``. Per-file cache keys of such analyzers therefore
+also hash the *syntax* of the project modules a file imports directly (an
+``ast.dump`` without positions, so comment and formatting edits do not ripple).
+Transitive imports and modules outside the checked files are not followed: the
+cache stays an approximation, documented in the README; ``--no-cache`` is exact.
+Facts per file are cached by content digest, so a warm run parses nothing.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+
+#: One import statement as stored: [level, module, [names]] (JSON-friendly).
+Import = list
+
+
+def module_facts(data: bytes) -> dict[str, object]:
+    """Imports and a position-free syntax digest of one file's content."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings belong to the analyzers
+            tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {"syntax": hashlib.blake2b(data, digest_size=16).hexdigest(), "imports": []}
+    imports: list[Import] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imports.extend([0, alias.name, []] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imports.append([node.level, node.module or "",
+                            [alias.name for alias in node.names if alias.name != "*"]])
+    try:
+        syntax = hashlib.blake2b(ast.dump(tree).encode(), digest_size=16).hexdigest()
+    except RecursionError:  # a 1,000-deep expression: ast.dump recurses per level
+        syntax = hashlib.blake2b(data, digest_size=16).hexdigest()
+    return {"syntax": syntax, "imports": imports}
+
+
+def module_names(files: Sequence[str]) -> dict[str, str]:
+    """Dotted module name -> file, with packages found by their ``__init__.py``."""
+    present = set(files)
+    names: dict[str, str] = {}
+    for rel in files:
+        parts = rel.replace(os.sep, "/")[:-3].split("/")
+        if parts[-1] == "__init__":
+            parts.pop()
+        # Climb while the folder is a package: its top is the import root
+        # (this finds both `src/` layouts and flat layouts without configuration).
+        start = len(parts) - 1
+        while start > 0 and os.path.join(*parts[:start], "__init__.py") in present:
+            start -= 1
+        dotted = ".".join(parts[start:]) if parts else ""
+        if dotted:
+            names.setdefault(dotted, rel)
+    return names
+
+
+def dependencies(rel: str, imports: Sequence[Import], names: Mapping[str, str],
+                 own_name: str | None) -> set[str]:
+    """Files of the checked set that ``rel`` imports directly."""
+    found: set[str] = set()
+    is_init = os.path.basename(rel) == "__init__.py"
+    for level, module, imported in imports:
+        if level:
+            if own_name is None:
+                continue
+            package = own_name.split(".")
+            if not is_init:
+                package = package[:-1]
+            if level - 1 > len(package):
+                continue
+            package = package[:len(package) - (level - 1)]
+            module = ".".join([*package, module] if module else package)
+        for candidate in (module, *(f"{module}.{n}" for n in imported)):
+            target = names.get(candidate)
+            if target and target != rel:
+                found.add(target)
+    return found
+
+
+def dependency_digests(files: Sequence[str], facts: Mapping[str, dict]) -> dict[str, str]:
+    """Per file, a digest of the syntax of the local modules it imports directly."""
+    names = module_names(files)
+    own = {rel: name for name, rel in names.items()}
+    digests: dict[str, str] = {}
+    for rel in files:
+        info = facts.get(rel)
+        if info is None:
+            continue
+        deps = dependencies(rel, info["imports"], names, own.get(rel))
+        text = "|".join(f"{d}:{facts[d]['syntax']}" for d in sorted(deps) if d in facts)
+        digests[rel] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return digests

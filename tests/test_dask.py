@@ -1,0 +1,28 @@
+"""The Dask executor gives the local engine's results (issue 5, point 5)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import SAMPLE, check_json, run_lintrank, write_tree
+
+pytest.importorskip("distributed")
+
+
+def test_local_cluster_run_equals_local_run(tmp_path, baseline_model_path):
+    write_tree(tmp_path, {**SAMPLE, **{f"pkg/m{i}.py": f"import os\nx{i}=1\n"
+                                       for i in range(4)}})
+    args = ("--threshold", "0", "--no-cache", "--model", baseline_model_path, "--jobs", "2")
+    local = check_json(*args, cwd=tmp_path)
+    dask = check_json("--executor", "dask", "--dask-workers", "2", *args, cwd=tmp_path)
+    assert dask["findings"] == local["findings"]
+    assert dask["summary"]["analysed"] == local["summary"]["analysed"] == \
+        {"flake8": 7, "pylint": 7}
+
+
+def test_unreachable_scheduler_is_a_usage_error(tmp_path, baseline_model_path):
+    write_tree(tmp_path, SAMPLE)
+    proc = run_lintrank("check", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9",
+                        "--no-cache", "--model", baseline_model_path, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "cannot connect to the Dask scheduler" in proc.stderr
+    assert "Traceback" not in proc.stderr
