@@ -18,6 +18,7 @@ COMMANDS = (
     "lintrank.core.cmd_check",
     "lintrank.core.cmd_debug",
     "lintrank.core.cmd_cache",
+    "lintrank.core.cmd_feedback",
 )
 
 
