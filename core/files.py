@@ -1,8 +1,10 @@
 """Find the Python files to check, the way flake8 and ruff do by default."""
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
+import stat
 from collections.abc import Iterable, Iterator
 
 #: Folders no analyzer should descend into (flake8's and ruff's defaults, plus ours).
@@ -51,3 +53,20 @@ def _walk(top: str, root: str, patterns: tuple[str, ...]) -> Iterator[str]:
 def _rel(path: str, root: str) -> str:
     rel = os.path.relpath(os.path.abspath(path), root)
     return os.path.normpath(rel)
+
+
+def read_regular(path: str) -> bytes:
+    """Read a regular file's bytes; refuse FIFOs, devices and sockets with an OSError.
+
+    A FIFO named ``x.py`` blocks ``open()`` forever and ``/dev/zero`` never ends, so
+    the file is opened non-blocking and checked with ``fstat`` before any read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from typing import Protocol, runtime_checkable
 
+from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 
 #: Files whose content decides how the analyzers behave; hashed into cache keys.
@@ -64,8 +65,7 @@ def config_fingerprint(root: str, names: tuple[str, ...] = CONFIG_FILES) -> str:
     for name in names:
         path = os.path.join(root, name)
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
+            data = read_regular(path)
         except OSError:
             continue
         digest.update(name.encode() + b"\0" + data + b"\0")
@@ -81,8 +81,15 @@ def run_module(tool: str, args: list[str], root: str, timeout: float | None) -> 
     return run_command(tool, [sys.executable, "-m", *args], root, timeout)
 
 
-def run_command(tool: str, argv: list[str], root: str, timeout: float | None) -> str:
-    """Run ``argv`` in ``root``; raise :class:`AnalyzerCrash` on failure or timeout."""
+def run_command(tool: str, argv: list[str], root: str, timeout: float | None,
+                strict: bool = True) -> str:
+    """Run ``argv`` in ``root``; raise :class:`AnalyzerCrash` on failure or timeout.
+
+    ``strict`` (for analyzers run with ``--exit-zero``): any non-zero exit status is a
+    failure. flake8 exits 1 with nothing in its output file when a plugin such as
+    pyflakes dies on one file (RecursionError on a 1,000-deep expression); reading
+    that as "no findings" would silently drop every file of the batch.
+    """
     env = dict(os.environ, PYTHONIOENCODING="utf-8", **{SOURCE_RUN_ENV: "1"})
     try:
         proc = subprocess.run(
@@ -96,10 +103,17 @@ def run_command(tool: str, argv: list[str], root: str, timeout: float | None) ->
     if proc.returncode < 0:
         raise AnalyzerCrash(tool, f"killed by signal {-proc.returncode}")
     stdout = proc.stdout.decode("utf-8", "replace")
-    if proc.returncode != 0 and not stdout.strip():
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise AnalyzerCrash(tool, err[-1] if err else f"exit status {proc.returncode}")
+    if proc.returncode != 0 and (strict or not stdout.strip()):
+        raise AnalyzerCrash(tool, _failure_line(proc.returncode, stdout, proc.stderr))
     return stdout
+
+
+def _failure_line(status: int, stdout: str, stderr: bytes) -> str:
+    """The most telling line: a traceback's last line, else the first line printed."""
+    err = stderr.decode("utf-8", "replace").strip().splitlines()
+    out = stdout.strip().splitlines()
+    line = err[-1] if err else out[0] if out else ""
+    return f"exit status {status}: {line[:300]}" if line else f"exit status {status}"
 
 
 def safe_paths(files: list[str]) -> list[str]:
