@@ -11,6 +11,8 @@ import dataclasses
 import os
 import warnings
 
+from lintrank.core.files import read_regular
+
 #: Statement kinds the schema knows; index = feature value, unknown = len().
 STMT_KINDS = (
     "Module", "FunctionDef", "AsyncFunctionDef", "ClassDef", "Return", "Delete",
@@ -63,8 +65,7 @@ class FileContext:
 
 def read_source(path: str) -> str:
     """Read a file as Python would (PEP 263 cookie, BOM); undecodable bytes replaced."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+    data = read_regular(path)  # a FIFO or device named *.py must not block the run
     try:
         import tokenize
         import io

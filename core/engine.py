@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from lintrank.core import __version__
 from lintrank.core.budget import Budget, CostModel, make_units, order, seconds_limit
 from lintrank.core.cache import Cache
+from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.imports import dependency_digests, module_facts
 from lintrank.core.sources import AnalyzerCrash, Source
@@ -45,6 +46,7 @@ class FileTask:
     timeout: float
     lines: int = 0
     critical: bool = False
+    file_timeout: float = 0.0  # the configured per-file limit (0: ``timeout`` only)
 
 
 @dataclasses.dataclass
@@ -63,15 +65,25 @@ def run_task(task: FileTask) -> list[Finding]:
     """Run one task, isolating files that make the analyzer fail or hang."""
     try:
         return task.source.run(task.files, task.root, task.timeout)
-    except AnalyzerCrash as exc:
+    except Exception as exc:  # a plugin source's own bug must not end the run either
+        crash = exc if isinstance(exc, AnalyzerCrash) else \
+            AnalyzerCrash(task.source.name, f"{type(exc).__name__}: {exc}")
         if len(task.files) == 1:
-            code = TIMED_OUT if exc.timed_out else CRASHED
+            code = TIMED_OUT if crash.timed_out else CRASHED
             return [Finding(tool=task.source.name, code=code, path=task.files[0], line=1,
                             message=f"{task.source.name} could not analyse this file: "
-                                    f"{exc.detail}", severity="fatal", category="lintrank")]
+                                    f"{crash.detail}", severity="fatal", category="lintrank")]
         half = len(task.files) // 2
-        return [*run_task(dataclasses.replace(task, files=task.files[:half])),
-                *run_task(dataclasses.replace(task, files=task.files[half:]))]
+        return [*run_task(_part(task, task.files[:half])),
+                *run_task(_part(task, task.files[half:]))]
+
+
+def _part(task: FileTask, files: list[str]) -> FileTask:
+    """A bisected sub-batch: its limit shrinks with it, down to the per-file timeout."""
+    timeout = task.timeout
+    if task.file_timeout > 0:
+        timeout = min(timeout, task.file_timeout * len(files))
+    return dataclasses.replace(task, files=files, timeout=timeout)
 
 
 def timed_task(task: FileTask) -> tuple[list[Finding], float]:
@@ -87,8 +99,7 @@ def read_files(files: Sequence[str], root: str) -> tuple[dict[str, bytes], list[
     problems: list[Finding] = []
     for rel in files:
         try:
-            with open(os.path.join(root, rel), "rb") as handle:
-                contents[rel] = handle.read()
+            contents[rel] = read_regular(os.path.join(root, rel))  # never blocks on a FIFO
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             problems.append(Finding(tool="lintrank", code=UNREADABLE, path=rel, line=1,
@@ -225,9 +236,11 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
 def _task(source: Source, files: list[str], root: str, timeout: float,
           lines: dict[str, int], costs: CostModel, critical: bool = False) -> FileTask:
     n = sum(lines[f] for f in files)
-    # The configured timeout is per file; a batch also gets slack for its size.
-    return FileTask(source, files, root, timeout + 4 * costs.estimate(source.name, n), n,
-                    critical)
+    # The configured timeout is per file; a batch also gets slack for its size, but
+    # never more than ``timeout`` per file, so a 10 MB file on which pylint never
+    # finishes costs a bounded time (its estimated slack would be minutes).
+    limit = min(timeout + 4 * costs.estimate(source.name, n), timeout * len(files))
+    return FileTask(source, files, root, limit, n, critical, file_timeout=timeout)
 
 
 def _plan(budget: Budget, missing: dict[str, list[str]], by_name: dict[str, Source],
