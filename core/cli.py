@@ -57,6 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except Exception as exc:  # a bug: one clear line and exit 2 in a hook, not a traceback
+        if args.debug:
+            raise
+        print(f"lintrank: internal error: {type(exc).__name__}: {exc}\n  this is a bug: "
+              "rerun with `lintrank --debug ...` and report the traceback", file=sys.stderr)
+        return 2
 
 
 def _format_warning(message, category, filename, lineno, line=None) -> str:  # type: ignore[no-untyped-def]

@@ -52,6 +52,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="stop analysing after SECONDS, or P%% of the estimated full "
                              "cost; the most rewarding work runs first and what is "
                              "skipped is reported (critical paths are never skipped)")
+    engine.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="per-file limit for each analyzer; a file that hits it is "
+                             "reported as LR903 and the run goes on (default: 120)")
+    p.add_argument("--fallback-baseline", dest="model_fallback", action="store_true",
+                   default=None, help="if the model is missing or invalid, score with "
+                   "the baseline model instead of failing (a warning says so)")
     engine.add_argument("--executor", choices=("local", "dask"),
                         help="run file tasks locally (default) or on Dask")
     engine.add_argument("--scheduler", metavar="ADDRESS",
@@ -74,7 +80,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     cli = {k: getattr(args, k) for k in ("tools", "threshold", "top", "format", "jobs",
                                           "cache", "cache_dir", "model", "quiet", "output",
                                           "explain", "diff", "new_only", "budget",
-                                          "executor", "scheduler", "dask_workers")}
+                                          "executor", "scheduler", "dask_workers",
+                                          "timeout", "model_fallback")}
     apply(settings, {k: v for k, v in cli.items() if v is not None}, "command line")
     # Paths are given relative to where the user stands; the engine works from root.
     settings.paths = [os.path.relpath(os.path.abspath(p), root) for p in paths]

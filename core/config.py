@@ -47,7 +47,8 @@ class Settings:
     extend_safety_codes: list[str] = dataclasses.field(default_factory=list)
     safety_severities: list[str] = dataclasses.field(
         default_factory=lambda: list(DEFAULT_SAFETY_SEVERITIES))
-    timeout: float = 120.0  # per analyzer invocation, per file in the batch
+    timeout: float = 120.0  # seconds per file per analyzer; a hit is an LR903 finding
+    model_fallback: bool = False  # unusable model: score with the baseline, saying so
     history: bool = True
     quiet: bool = False
     output: str | None = None
@@ -110,13 +111,31 @@ def apply(settings: Settings, options: dict[str, Any], source: str) -> Settings:
             if source.endswith(".toml") and key in _EXTENSION_KEYS:
                 continue  # keys owned by other lintrank features
             raise ConfigError(source, f"unknown option {raw_key!r}")
-        setattr(settings, key, _coerce(key, value, source))
+        value = _coerce(key, value, source)
+        if key in _PATH_KEYS and value and source.endswith(".toml"):
+            value = _project_path(settings.root, value, key, source)
+        setattr(settings, key, value)
+    if settings.timeout <= 0:
+        raise ConfigError(source, f"timeout must be positive, not {settings.timeout:g}")
     if settings.threshold is not None and not 0.0 <= settings.threshold <= 1.0:
         raise ConfigError(source, f"threshold must be within 0..1, not {settings.threshold}")
     if settings.top is not None and settings.top < 0:
         raise ConfigError(source, f"top must be >= 0, not {settings.top}")
     _check_engine(settings, source)
     return settings
+
+
+#: Path options; relative values from a config file are resolved inside the project.
+_PATH_KEYS = frozenset({"model", "cache_dir", "output"})
+
+
+def _project_path(root: str, value: str, key: str, source: str) -> str:
+    from lintrank.core.files import inside_project
+
+    try:
+        return inside_project(root, value)
+    except ValueError as exc:
+        raise ConfigError(source, f"{key}: {exc}") from exc
 
 
 #: Keys of [tool.lintrank] read by other parts of lintrank (engine, feedback).

@@ -70,3 +70,24 @@ def read_regular(path: str) -> bytes:
             return handle.read()
     finally:
         os.close(fd)
+
+
+def inside_project(root: str, value: str) -> str:
+    """Resolve a path from a config file: absolute stays, relative joins ``root``.
+
+    A relative path must stay inside the project (after ``..`` and symlinks), so a
+    checked-out repository's config cannot point lintrank's cache or report writes,
+    or its model, at arbitrary places on the machine; an absolute path is the
+    explicit way out.
+
+    :raises ValueError: when a relative path resolves outside ``root``.
+    """
+    expanded = os.path.expanduser(value)
+    if os.path.isabs(expanded):
+        return expanded
+    top = os.path.realpath(root)
+    full = os.path.realpath(os.path.join(top, expanded))
+    if os.path.commonpath([top, full]) != top:
+        raise ValueError(f"relative path {value!r} leads outside the project root {top}; "
+                         "use an absolute path if that is intended")
+    return full

@@ -6,6 +6,8 @@ import functools
 import hashlib
 import json
 import os
+import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,12 @@ META_SCHEMA = "lintrank.schema"
 META_NAME = "lintrank.model_name"
 META_KIND = "lintrank.kind"
 META_THRESHOLD = "lintrank.default_threshold"
+#: ``model.kind`` in every report when the baseline stands in for an unusable model.
+FALLBACK_KIND = "fallback-baseline"
+
+
+class ModelFallbackWarning(UserWarning):
+    """The configured model was unusable and the baseline scored instead."""
 
 
 @dataclasses.dataclass
@@ -109,3 +117,56 @@ def _check_manifest(path: str, sha: str) -> None:
         raise ModelError(path, f"sha256 {sha[:12]}... differs from {recorded[:12]}... "
                          f"recorded in {manifest.name}: the file was changed or "
                          "truncated", "reinstall lintrank or rebuild the model")
+
+
+def load_or_fallback(path: str, allow: bool) -> RewardModel:
+    """:func:`load_model`, or with ``allow`` the severity baseline in its place.
+
+    The substitution is never silent: a warning names the model and the reason, and
+    the returned model's ``kind`` is :data:`FALLBACK_KIND` in every report.
+    """
+    try:
+        return load_model(path)
+    except ModelError as exc:
+        if not allow:
+            raise
+        try:
+            baseline = _baseline()
+        except ModelError as again:
+            raise ModelError(path, f"{exc.problem}; the baseline fallback failed too "
+                             f"({again.problem})", exc.hint) from exc
+        warnings.warn(ModelFallbackWarning(
+            f"{exc.path}: {exc.problem}; scoring with the baseline model instead "
+            "(model_fallback is on)"), stacklevel=2)
+        return dataclasses.replace(baseline, kind=FALLBACK_KIND)
+
+
+@functools.lru_cache(maxsize=1)
+def _baseline() -> RewardModel:
+    """The shipped model when it is the baseline, else one built for this schema."""
+    from lintrank.models import DEFAULT_MODEL, MODELS_DIR
+
+    for candidate in (MODELS_DIR / "baseline.onnx", DEFAULT_MODEL):
+        if candidate.is_file():
+            try:
+                model = load_model(str(candidate))
+            except ModelError:
+                continue
+            if model.kind == "baseline":
+                return model
+    from lintrank.core.baseline import build  # needs the `onnx` package (train extra)
+
+    folder = _scratch()
+    out = os.path.join(folder.name, "baseline.onnx")
+    try:
+        build(out)
+    except ImportError as exc:
+        raise ModelError(out, f"cannot build the baseline ({exc})",
+                         "pip install 'lintrank[train]'") from exc
+    return load_model(out)
+
+
+@functools.lru_cache(maxsize=1)
+def _scratch() -> tempfile.TemporaryDirectory:
+    """A process-lifetime folder for a model built on the fly (removed at exit)."""
+    return tempfile.TemporaryDirectory(prefix="lintrank-baseline-")

@@ -20,7 +20,7 @@ from lintrank.core.exceptions import UsageError
 from lintrank.core.files import discover
 from lintrank.core.finding import Finding, ScoredFinding
 from lintrank.core.history import git_root, repo_history
-from lintrank.core.onnx_model import RewardModel, load_model
+from lintrank.core.onnx_model import RewardModel, load_or_fallback
 from lintrank.core.plugin_manager import get_plugin_manager
 from lintrank.core.policy import rank
 from lintrank.core.scorer import feature_matrix, score_rows
@@ -63,7 +63,7 @@ def resolve_model(settings: Settings) -> RewardModel:
     path = settings.model or str(DEFAULT_MODEL)
     if settings.model and not os.path.isabs(path):
         path = os.path.join(settings.root, path) if not os.path.exists(path) else path
-    return load_model(os.path.abspath(path))
+    return load_or_fallback(os.path.abspath(path), settings.model_fallback)
 
 
 def select_sources(tools: Sequence[str]) -> list[Source]:
