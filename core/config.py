@@ -18,7 +18,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 #: unreadable files, analyzer failures), whatever the score, threshold or top-N.
 DEFAULT_SAFETY_CODES = (
     "E999", "E902", "F821", "F822", "F823", "invalid-syntax",
-    "LR901", "LR902", "LR903",
+    "LR901", "LR902", "LR903", "LR904",
 )
 #: pylint categories that are never filtered.
 DEFAULT_SAFETY_SEVERITIES = ("fatal", "error")

@@ -16,6 +16,7 @@ DEFAULT_PLUGINS = (
     "lintrank.plugins.pylint_source",
     "lintrank.plugins.ruff_source",
     "lintrank.core.reporters.builtin",
+    "lintrank.core.encoding",
 )
 
 

@@ -1,0 +1,62 @@
+"""Built-in check LR904: a file Python cannot decode is reported, whatever the tools.
+
+flake8 reads undecodable files as latin-1 and reports nothing, so with flake8 alone
+a file that Python refuses to import (bad UTF-8, a wrong PEP 263 cookie, a BOM that
+contradicts the cookie) would pass silently. The check decodes each file the way
+the interpreter does; it costs one read and one decode per file (milliseconds).
+"""
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import tokenize
+
+from lintrank.core.files import read_regular
+from lintrank.core.finding import Finding
+from lintrank.core.hookspecs import hookimpl
+
+UNDECODABLE = "LR904"
+
+
+def decode_problem(data: bytes) -> tuple[int, int, str] | None:
+    """``(line, column, message)`` when ``data`` is not decodable as Python source."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        if exc.msg.startswith("encoding problem"):  # what tokenize says for this case
+            return 1, 0, "cannot decode: a UTF-8 byte-order mark contradicts the coding " \
+                         "declaration; Python cannot import this file"
+        if not exc.msg.startswith("invalid or missing"):
+            return 1, 0, f"cannot decode: {exc.msg}; Python cannot import this file"
+        encoding = "utf-8"  # no cookie and bad first lines: find the offending byte
+    try:
+        codecs.decode(data, encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1)
+        return line, column, (f"not valid {encoding}: byte 0x{data[exc.start]:02x} "
+                              f"({exc.reason}); Python cannot import this file")
+    return None
+
+
+def check(files: list[str], root: str) -> list[Finding]:
+    """LR904 findings for ``files`` (unreadable ones are the engine's LR901)."""
+    findings = []
+    for rel in files:
+        try:
+            data = read_regular(os.path.join(root, rel))
+        except OSError:
+            continue
+        problem = decode_problem(data)
+        if problem:
+            line, column, message = problem
+            findings.append(Finding(tool="lintrank", code=UNDECODABLE, message=message,
+                                    path=rel, line=line, column=column, severity="fatal",
+                                    category="lintrank"))
+    return findings
+
+
+@hookimpl
+def lintrank_add_findings(files: list[str], root: str) -> list[Finding]:
+    return check(files, root)
