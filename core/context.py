@@ -36,6 +36,7 @@ class Scope:
     kind: int
     start: int
     end: int
+    name: str = ""  # dotted qualified name ("Box.open"); "" for the module
 
 
 @dataclasses.dataclass
@@ -122,7 +123,9 @@ def _visit_children(node: ast.stmt, ctx: FileContext, depth: int, flags: int,
     if isinstance(node, (ast.ClassDef, *_FUNCS)):
         in_class = ctx.scopes[scope].kind == 1
         kind = 1 if isinstance(node, ast.ClassDef) else (3 if in_class else 2)
-        ctx.scopes.append(Scope(kind, start, end))
+        parent = ctx.scopes[scope].name
+        ctx.scopes.append(Scope(kind, start, end, f"{parent}.{node.name}" if parent
+                                else node.name))
         inner_flags = flags | IN_CLASS if kind == 1 else flags & ~(IN_LOOP | IN_TRY | IN_EXCEPT)
         _visit(node.body, ctx, depth + 1, inner_flags, len(ctx.scopes) - 1)
         return

@@ -18,7 +18,7 @@ from lintrank.core.finding import SEVERITIES, Finding
 from lintrank.core.history import FileHistory
 from lintrank.core.severity import split_code
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 TOOLS = ("flake8", "pylint", "ruff")
 MISSING = math.nan
 
@@ -37,7 +37,10 @@ FEATURES: tuple[str, ...] = (
     "file_distinct_codes", "findings_per_100_lines",
     # history of the file, from commits before the analysed revision only
     "file_age_days", "file_commits", "file_commits_90d", "days_since_change",
-    "file_authors",
+    "file_authors", "file_churn_lines", "file_churn_lines_90d",
+    # project conventions at the analysed revision (config files, existing pragmas)
+    "max_line_length", "line_excess", "code_in_config", "file_noqa_lines",
+    "file_noqa_same_code",
 )
 N_FEATURES = len(FEATURES)
 INDEX = {name: i for i, name in enumerate(FEATURES)}
@@ -69,7 +72,10 @@ def file_features(findings: Sequence[Finding], ctx: FileContext,
         by_scope_code[(scope, f.code)] += 1
     name = os.path.basename(ctx.path)
     n_lines = max(ctx.n_lines, 1)
-    hist = history.as_row() if history else [MISSING] * 5
+    hist = history.as_row() if history else [MISSING] * 7
+    project = history.project if history else None
+    max_length = float(project.max_line_length) if project else MISSING
+    pragmas = [t for t in ctx.lines if "noqa" in t or "pylint:" in t]
     rows = []
     for f in findings:
         at = ctx.at(f.line)
@@ -96,6 +102,9 @@ def file_features(findings: Sequence[Finding], ctx: FileContext,
             float(by_scope_code[(scope_index, f.code)]), float(len(by_code)),
             100.0 * len(findings) / n_lines,
             *hist,
+            max_length, float(len(text)) - max_length if project else MISSING,
+            float(project.mentions(f.code)) if project else MISSING,
+            float(len(pragmas)), float(sum(f.code in t for t in pragmas)),
         ])
     return rows
 

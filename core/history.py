@@ -1,12 +1,18 @@
 """File history features from git, computed from commits up to a revision only."""
 from __future__ import annotations
 
+import bisect
 import dataclasses
-import math
 import os
 import subprocess
+from collections.abc import Iterable, Iterator
+
+from lintrank.core.project import ProjectFacts, project_facts
 
 DAY = 86400.0
+WINDOW = 90 * DAY
+#: ``git log`` output format: record separator, commit time, author e-mail.
+LOG_FORMAT = "--format=\x1e%ct\x1f%ae"
 
 
 @dataclasses.dataclass
@@ -19,11 +25,69 @@ class FileHistory:
     commits_90d: int
     authors: int
     now: float
+    churn: int = 0
+    churn_90d: int = 0
+    project: ProjectFacts | None = None
 
     def as_row(self) -> list[float]:
         """Values for the schema's history features, in schema order."""
         return [(self.now - self.first) / DAY, float(self.commits), float(self.commits_90d),
-                (self.now - self.last) / DAY, float(self.authors)]
+                (self.now - self.last) / DAY, float(self.authors), float(self.churn),
+                float(self.churn_90d)]
+
+
+class HistoryStats:
+    """Per-path accumulators fed commit by commit, in any order (ancestors only)."""
+
+    def __init__(self) -> None:
+        self._times: dict[str, list[float]] = {}
+        self._churn: dict[str, list[tuple[float, int]]] = {}
+        self._authors: dict[str, set[str]] = {}
+
+    def add(self, when: float, author: str, changes: Iterable[tuple[str, int]]) -> None:
+        """Record one commit touching ``(path, lines added + deleted)`` pairs."""
+        for path, lines in changes:
+            bisect.insort(self._times.setdefault(path, []), when)
+            self._churn.setdefault(path, []).append((when, lines))
+            self._authors.setdefault(path, set()).add(author)
+
+    def get(self, path: str, now: float, project: ProjectFacts | None = None
+            ) -> FileHistory | None:
+        """The history of ``path`` as seen at time ``now`` (its revision's commit time)."""
+        times = self._times.get(path)
+        if not times:
+            return None
+        recent = len(times) - bisect.bisect_left(times, now - WINDOW)
+        churn = self._churn[path]
+        return FileHistory(
+            first=times[0], last=times[-1], commits=len(times), commits_90d=recent,
+            authors=len(self._authors[path]), now=now,
+            churn=sum(n for _, n in churn),
+            churn_90d=sum(n for t, n in churn if now - t <= WINDOW), project=project)
+
+    def paths(self) -> list[str]:
+        return list(self._times)
+
+
+def parse_log(out: str) -> Iterator[tuple[list[str], list[tuple[str, int]]]]:
+    """Parse ``git log --format=\\x1e... --numstat`` into (header fields, changes).
+
+    Header fields are the ``\\x1f``-separated values of the format; changes are
+    ``(path, lines added + deleted)`` pairs.
+    """
+    for chunk in out.split("\x1e")[1:]:
+        header, _, body = chunk.partition("\n")
+        changes = []
+        for line in body.split("\n"):
+            parts = line.split("\t", 2)
+            if len(parts) != 3:
+                continue
+            added, deleted, name = parts
+            # Binary files show "-"; they still count as a change, with no lines.
+            lines = (int(added) if added.isdigit() else 0) + (
+                int(deleted) if deleted.isdigit() else 0)
+            changes.append((name, lines))
+        yield header.split("\x1f"), changes
 
 
 def repo_history(root: str, rev: str = "HEAD", paths: list[str] | None = None,
@@ -34,8 +98,7 @@ def repo_history(root: str, rev: str = "HEAD", paths: list[str] | None = None,
     ``now`` defaults to the commit time of ``rev`` so that mining a past revision
     and checking it today give the same values (no future leakage).
     """
-    argv = ["git", "-C", root, "log", "--no-renames", "--format=\x1e%ct\x1f%ae",
-            "--name-only", rev]
+    argv = ["git", "-C", root, "log", "--no-renames", LOG_FORMAT, "--numstat", rev]
     if paths:
         argv += ["--", *paths]
     try:
@@ -43,27 +106,16 @@ def repo_history(root: str, rev: str = "HEAD", paths: list[str] | None = None,
                              errors="replace", stdin=subprocess.DEVNULL).stdout
     except (OSError, subprocess.CalledProcessError):
         return {}
-    stats: dict[str, list] = {}
-    commits = out.split("\x1e")[1:]
+    commits = list(parse_log(out))
     if not commits:
         return {}
-    head_time = float(commits[0].split("\x1f", 1)[0])
-    ref = head_time if now is None else now
-    for chunk in commits:
-        header, _, names = chunk.partition("\n")
-        stamp, _, author = header.partition("\x1f")
-        when = float(stamp)
-        for name in names.split("\n"):
-            if not name:
-                continue
-            entry = stats.setdefault(name, [when, when, 0, 0, set()])
-            entry[0] = min(entry[0], when)
-            entry[1] = max(entry[1], when)
-            entry[2] += 1
-            entry[3] += ref - when <= 90 * DAY
-            entry[4].add(author)
-    return {name: FileHistory(e[0], e[1], e[2], e[3], len(e[4]), ref)
-            for name, e in stats.items()}
+    ref = float(commits[0][0][0]) if now is None else now
+    stats = HistoryStats()
+    for (when, author), changes in commits:
+        stats.add(float(when), author, changes)
+    facts = project_facts(root, rev)
+    return {name: hist for name in stats.paths()
+            if (hist := stats.get(name, ref, facts)) is not None}
 
 
 def git_root(path: str) -> str | None:
@@ -75,4 +127,3 @@ def git_root(path: str) -> str | None:
     except (OSError, subprocess.CalledProcessError):
         return None
     return os.path.normpath(out.stdout.strip()) or None
-

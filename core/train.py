@@ -1,0 +1,153 @@
+"""Fit the reward model (LightGBM) and export it to ONNX with lintrank's metadata.
+
+Needs the ``lintrank[train]`` extra (lightgbm, onnxmltools, onnx).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lintrank.core.exceptions import UsageError
+from lintrank.core.features import N_FEATURES, schema_id
+from lintrank.core.onnx_model import META_KIND, META_NAME, META_SCHEMA, META_THRESHOLD
+
+#: Deliberately small, regularised trees: the model must generalise to unseen
+#: repositories, and it is served in the hot path.
+PARAMS: dict[str, Any] = {
+    "n_estimators": 300, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 100,
+    "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 5.0,
+    "random_state": 0, "deterministic": True, "force_row_wise": True, "n_jobs": 1,
+    "verbose": -1,
+}
+PARITY_TOLERANCE = 1e-5
+
+
+def _require() -> tuple[Any, Any]:
+    try:
+        import lightgbm
+        import onnxmltools
+    except ImportError as exc:
+        raise UsageError(f"training needs the train extra ({exc.name} is missing): "
+                         "pip install 'lintrank[train]'") from exc
+    return lightgbm, onnxmltools
+
+
+def fit(x: np.ndarray, y: np.ndarray, params: dict[str, Any] | None = None) -> Any:
+    """Fit a binary LightGBM classifier; returns the fitted ``LGBMClassifier``."""
+    lightgbm, _ = _require()
+    if len(set(y.tolist())) < 2:
+        raise UsageError("the training data needs both fixed and persisting findings")
+    model = lightgbm.LGBMClassifier(**{**PARAMS, **(params or {})})
+    model.fit(x, y)
+    return model
+
+
+def predict(model: Any, x: np.ndarray) -> np.ndarray:
+    """Probability of "fixed" per row, as LightGBM computes it."""
+    return model.predict_proba(x)[:, 1]
+
+
+def to_onnx(model: Any, name: str, threshold: float) -> bytes:
+    """Serialise ``model`` as ONNX with schema, name, kind and threshold metadata."""
+    _, onnxmltools = _require()
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    onx = onnxmltools.convert_lightgbm(
+        model, name=name, initial_types=[("features", FloatTensorType([None, N_FEATURES]))],
+        zipmap=False, target_opset=15)
+    _exact_thresholds(onx, model.booster_)
+    for key, value in {META_SCHEMA: schema_id(), META_NAME: name, META_KIND: "learned",
+                       META_THRESHOLD: f"{threshold:.6g}"}.items():
+        onx.metadata_props.add(key=key, value=value)
+    return onx.SerializeToString()
+
+
+def _exact_thresholds(onx: Any, booster: Any) -> None:
+    """Make float32 split thresholds decide exactly as LightGBM's float64 ones.
+
+    LightGBM splits at midpoints between float32 feature values, in float64. ONNX
+    stores thresholds as float32; a midpoint that rounds *up* onto the next value
+    sends that value the wrong way. Rounding every threshold down instead keeps
+    ``x <= t`` identical for every float32 ``x``.
+    """
+    fixes: dict[float, float] = {}
+    clashes: set[float] = set()
+
+    def walk(node: dict[str, Any]) -> None:
+        if "threshold" in node and isinstance(node["threshold"], float) and abs(
+                node["threshold"]) < 3e38:  # beyond float32 range: nothing to round
+            t = node["threshold"]
+            v = float(np.float32(t))
+            if v > t:
+                fixes[v] = float(np.nextafter(np.float32(t), np.float32(-np.inf)))
+            else:
+                clashes.add(v)
+        for child in ("left_child", "right_child"):
+            if child in node:
+                walk(node[child])
+
+    for tree in booster.dump_model()["tree_info"]:
+        walk(tree["tree_structure"])
+    fixes = {v: t for v, t in fixes.items() if v not in clashes}
+    for node in onx.graph.node:
+        for attr in node.attribute:
+            if attr.name == "nodes_values":
+                values = [fixes.get(float(np.float32(v)), v) for v in attr.floats]
+                del attr.floats[:]
+                attr.floats.extend(values)
+
+
+def onnx_scores(data: bytes, x: np.ndarray) -> np.ndarray:
+    """Score ``x`` with an ONNX model held in memory (the scorer's output rule)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    outputs = [o.name for o in session.get_outputs()]
+    output = next((o for o in ("score", "probabilities") if o in outputs), outputs[-1])
+    out = np.asarray(session.run([output], {session.get_inputs()[0].name:
+                                            x.astype(np.float32)})[0], dtype=np.float64)
+    return out[:, -1] if out.ndim == 2 and out.shape[1] > 1 else out.reshape(-1)
+
+
+def parity(model: Any, data: bytes, x: np.ndarray) -> float:
+    """Largest absolute difference between LightGBM and ONNX scores on ``x``."""
+    if len(x) == 0:
+        return 0.0
+    return float(np.max(np.abs(predict(model, x) - onnx_scores(data, x))))
+
+
+def write_model(data: bytes, out: str, info: dict[str, Any]) -> str:
+    """Write the model and its hash manifest (``OUT.json``) atomically; return sha256."""
+    import hashlib
+
+    sha = hashlib.sha256(data).hexdigest()
+    _atomic_write(out, data)
+    manifest = {**info, "sha256": sha, "schema": schema_id(), "kind": "learned"}
+    _atomic_write(str(Path(out).with_suffix(".json")),
+                  (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    return sha
+
+
+def _atomic_write(path: str, data: bytes) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".lintrank-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def choose_threshold(scores: np.ndarray, keep: float = 0.2) -> float:
+    """The score above which the top ``keep`` fraction of ``scores`` lies."""
+    if len(scores) == 0:
+        return 0.5
+    return float(np.quantile(scores, 1.0 - keep))
