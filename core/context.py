@@ -11,7 +11,7 @@ import dataclasses
 import os
 import warnings
 
-from lintrank.core.files import read_regular
+from lintrank.core.files import MAX_PARSE_BYTES, read_regular
 
 #: Statement kinds the schema knows; index = feature value, unknown = len().
 STMT_KINDS = (
@@ -86,6 +86,8 @@ def build_context(path: str, text: str) -> FileContext:
     ctx = FileContext(path=path, lines=lines, parsed=False, stmt_kind=[0] * size,
                       depth=[0] * size, flags=[0] * size, scope=[0] * size,
                       scopes=[Scope(0, 1, max(len(lines), 1))])
+    if len(text) > MAX_PARSE_BYTES:
+        return ctx  # generated code: a flat context keeps the run bounded
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes

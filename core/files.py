@@ -15,6 +15,11 @@ DEFAULT_EXCLUDE = (
 )
 
 
+#: Bigger files (generated code) go to the analyzers but are not parsed in-process:
+#: ``ast`` needs seconds and over a GB for 10 MB, which no per-file timeout bounds.
+MAX_PARSE_BYTES = 2_000_000
+
+
 def _excluded(rel: str, patterns: Iterable[str]) -> bool:
     name = os.path.basename(rel)
     return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)

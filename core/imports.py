@@ -16,12 +16,16 @@ import os
 import warnings
 from collections.abc import Mapping, Sequence
 
+from lintrank.core.files import MAX_PARSE_BYTES
+
 #: One import statement as stored: [level, module, [names]] (JSON-friendly).
 Import = list
 
 
 def module_facts(data: bytes) -> dict[str, object]:
     """Imports and a position-free syntax digest of one file's content."""
+    if len(data) > MAX_PARSE_BYTES:  # generated code: the content digest is stricter
+        return {"syntax": hashlib.blake2b(data, digest_size=16).hexdigest(), "imports": []}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarnings belong to the analyzers
