@@ -19,34 +19,33 @@ import time
 from collections.abc import Callable, Sequence
 
 from lintrank.core import __version__
-from lintrank.core.budget import Budget, CostModel, make_units, order, seconds_limit
+from lintrank.core.budget import Budget, CostModel, make_units, order
 from lintrank.core.cache import Cache
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.imports import dependency_digests, module_facts
-from lintrank.core.sources import AnalyzerCrash, Source
+from lintrank.core.sources import Source
+from lintrank.core.tasks import (
+    CRASHED,
+    MAX_BATCH,
+    TIMED_OUT,
+    UNREADABLE,
+    FileTask,
+    batches,
+    make_task,
+    plan_budget,
+    run_task,
+    timed_task,
+)
 
-#: lintrank's own codes (the safety floor protects all of them).
-UNREADABLE, CRASHED, TIMED_OUT = "LR901", "LR902", "LR903"
+__all__ = ["CRASHED", "MAX_BATCH", "TIMED_OUT", "UNREADABLE", "EngineResult", "FileTask",
+           "Progress", "analyse", "batches", "run_task", "timed_task"]
+
 #: Analyzers whose findings in a file depend on the modules it imports.
 CROSS_MODULE = frozenset({"pylint"})
-MAX_BATCH = 200
 
 #: progress(files_done, files_total, findings_so_far)
 Progress = Callable[[int, int, int], None]
-
-
-@dataclasses.dataclass
-class FileTask:
-    """One analyzer over one batch of files; picklable for process/Dask executors."""
-
-    source: Source
-    files: list[str]
-    root: str
-    timeout: float
-    lines: int = 0
-    critical: bool = False
-    file_timeout: float = 0.0  # the configured per-file limit (0: ``timeout`` only)
 
 
 @dataclasses.dataclass
@@ -59,38 +58,6 @@ class EngineResult:
     skipped: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     covered: set[tuple[str, str]] = dataclasses.field(default_factory=set)
     budget: dict[str, object] | None = None
-
-
-def run_task(task: FileTask) -> list[Finding]:
-    """Run one task, isolating files that make the analyzer fail or hang."""
-    try:
-        return task.source.run(task.files, task.root, task.timeout)
-    except Exception as exc:  # a plugin source's own bug must not end the run either
-        crash = exc if isinstance(exc, AnalyzerCrash) else \
-            AnalyzerCrash(task.source.name, f"{type(exc).__name__}: {exc}")
-        if len(task.files) == 1:
-            code = TIMED_OUT if crash.timed_out else CRASHED
-            return [Finding(tool=task.source.name, code=code, path=task.files[0], line=1,
-                            message=f"{task.source.name} could not analyse this file: "
-                                    f"{crash.detail}", severity="fatal", category="lintrank")]
-        half = len(task.files) // 2
-        return [*run_task(_part(task, task.files[:half])),
-                *run_task(_part(task, task.files[half:]))]
-
-
-def _part(task: FileTask, files: list[str]) -> FileTask:
-    """A bisected sub-batch: its limit shrinks with it, down to the per-file timeout."""
-    timeout = task.timeout
-    if task.file_timeout > 0:
-        timeout = min(timeout, task.file_timeout * len(files))
-    return dataclasses.replace(task, files=files, timeout=timeout)
-
-
-def timed_task(task: FileTask) -> tuple[list[Finding], float]:
-    """:func:`run_task` plus its duration where it ran (for the learned cost model)."""
-    started = time.perf_counter()
-    findings = run_task(task)
-    return findings, time.perf_counter() - started
 
 
 def read_files(files: Sequence[str], root: str) -> tuple[dict[str, bytes], list[Finding]]:
@@ -106,26 +73,6 @@ def read_files(files: Sequence[str], root: str) -> tuple[dict[str, bytes], list[
                                     message=f"cannot read file: {reason}",
                                     severity="fatal", category="lintrank"))
     return contents, problems
-
-
-def batches(files: list[str], jobs: int, lines: dict[str, int] | None = None,
-            max_batch: int = MAX_BATCH) -> list[list[str]]:
-    """Split into at least ``jobs`` contiguous batches of about equal lines, bounded."""
-    if not files:
-        return []
-    count = min(len(files), max(jobs, -(-len(files) // max_batch)))
-    weight = [max((lines or {}).get(f, 1), 1) for f in files]
-    target = sum(weight) / count
-    result: list[list[str]] = [[]]
-    acc = 0.0
-    for f, w in zip(files, weight):
-        if result[-1] and (acc + w / 2 > target or len(result[-1]) >= max_batch) \
-                and len(result) < count:
-            result.append([])
-            acc = 0.0
-        result[-1].append(f)
-        acc += w
-    return result
 
 
 def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache | None,
@@ -145,12 +92,19 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     costs = CostModel(cache)
     missing: dict[str, list[str]] = {}
     keys: dict[tuple[str, str], str] = {}
+    # Findings on files outside the batch (pylint's warnings about its own config
+    # file) repeat in every batch: kept once per run, cached under a path-less key.
+    general: dict[str, dict[tuple, Finding]] = {}
     for source in sources:
         fingerprint = source.config_fingerprint(root)
         extra = deps if source.name in CROSS_MODULE else {}
         for f in readable:
             keys[(source.name, f)] = _key(source, fingerprint, f, digests[f], extra.get(f, ""))
-        hits = cache.get_results([keys[(source.name, f)] for f in readable]) if cache else {}
+        keys[(source.name, "")] = _key(source, fingerprint, "", "", "")
+        hits = cache.get_results([keys[(source.name, f)] for f in ["", *readable]]) \
+            if cache else {}
+        general[source.name] = {_ident(Finding.from_dict(d)): Finding.from_dict(d)
+                                for d in hits.get(keys[(source.name, "")], [])}
         missing[source.name] = [f for f in readable if keys[(source.name, f)] not in hits]
         for f in readable:
             if keys[(source.name, f)] in hits:
@@ -161,19 +115,28 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     capacity = capacity or max(jobs, 1)
     deadline = None
     if budget is None:
-        tasks = [_task(by_name[name], batch, root, timeout, lines, costs)
+        tasks = [make_task(by_name[name], batch, root, timeout, lines, costs)
                  for name, todo in missing.items() for batch in batches(todo, jobs, lines)]
         # Longest first: the slow pylint batches start at once, flake8 fills the gaps.
         tasks.sort(key=lambda t: -costs.estimate(t.source.name, t.lines))
     else:
-        tasks, deadline, result.budget = _plan(budget, missing, by_name, root, timeout, lines,
-                                               costs, cache, critical, capacity, started)
+        units = order(make_units(((t, f) for t, todo in missing.items() for f in todo),
+                                 lines, costs, cache.get_outcomes() if cache else {},
+                                 set(critical)))
+        tasks, limit, result.budget = plan_budget(budget, units, by_name, root, timeout,
+                                                  lines, costs, capacity)
+        deadline = started + limit
     total = sum(len(t.files) for t in tasks)
     done = 0
 
     def finished(task: FileTask, batch_findings: list[Finding], seconds: float) -> None:
         nonlocal done
-        findings.extend(batch_findings)
+        inside = set(task.files)
+        for f in batch_findings:
+            if f.path in inside:
+                findings.append(f)
+            else:
+                general[task.source.name].setdefault(_ident(f), f)
         costs.observe(task.source.name, task.lines, seconds)
         if cache:
             cache.put_results(_per_file(batch_findings, {
@@ -192,6 +155,10 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         result.skipped[name] = sorted(result.skipped.get(name, []))
         result.analysed[name] = len(todo) - len(result.skipped[name])
     result.skipped = {k: v for k, v in result.skipped.items() if v}
+    for name, extra_findings in general.items():
+        findings.extend(extra_findings.values())
+        if cache and missing[name]:
+            cache.put_results({keys[(name, "")]: [f.to_dict() for f in extra_findings.values()]})
     if result.budget is not None:
         result.budget.update(spent_seconds=round(time.monotonic() - started, 3),
                              skipped_units=sum(map(len, result.skipped.values())))
@@ -233,48 +200,6 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
     return skipped
 
 
-def _task(source: Source, files: list[str], root: str, timeout: float,
-          lines: dict[str, int], costs: CostModel, critical: bool = False) -> FileTask:
-    n = sum(lines[f] for f in files)
-    # The configured timeout is per file; a batch also gets slack for its size, but
-    # never more than ``timeout`` per file, so a 10 MB file on which pylint never
-    # finishes costs a bounded time (its estimated slack would be minutes).
-    limit = min(timeout + 4 * costs.estimate(source.name, n), timeout * len(files))
-    return FileTask(source, files, root, limit, n, critical, file_timeout=timeout)
-
-
-def _plan(budget: Budget, missing: dict[str, list[str]], by_name: dict[str, Source],
-          root: str, timeout: float, lines: dict[str, int], costs: CostModel,
-          cache: Cache | None, critical: frozenset[str], capacity: int, started: float
-          ) -> tuple[list[FileTask], float, dict[str, object]]:
-    """Budget mode: batches in reward-per-second order, a deadline, and a summary."""
-    units = order(make_units(((t, f) for t, todo in missing.items() for f in todo), lines,
-                             costs, cache.get_outcomes() if cache else {}, set(critical)))
-    full, limit = seconds_limit(budget, units, costs, capacity,
-                                batches=max(capacity, 1))
-    # Small batches keep the overshoot past the deadline small; not so small that
-    # analyzer start-up dominates.
-    target = min(max(limit * capacity / 6, 1.0), 30.0)
-    open_batches: dict[tuple[str, bool], list] = {}
-    tasks: list[tuple[float, FileTask]] = []
-    for unit in [*units, None]:
-        group = (unit.tool, unit.critical) if unit else None
-        for key, (prio, files, cost) in list(open_batches.items()):
-            if unit is None or (key == group and (cost + unit.cost > target
-                                                  or len(files) >= MAX_BATCH)):
-                tasks.append((prio, _task(by_name[key[0]], files, root, timeout, lines,
-                                          costs, key[1])))
-                del open_batches[key]
-        if unit is not None:
-            prio, files, cost = open_batches.setdefault(group, (unit.priority, [], 0.0))
-            files.append(unit.path)
-            open_batches[group] = (prio, files, cost + unit.cost)
-    tasks.sort(key=lambda pt: (-pt[0], pt[1].source.name, pt[1].files[0]))
-    summary: dict[str, object] = {"budget": str(budget), "limit_seconds": round(limit, 3),
-                                  "estimated_full_seconds": round(full, 3)}
-    return [t for _, t in tasks], started + limit, summary
-
-
 def _dependencies(files: list[str], contents: dict[str, bytes], digests: dict[str, str],
                   cache: Cache | None) -> dict[str, str]:
     """Per file, the digest of the local modules it imports (facts cached by content)."""
@@ -287,9 +212,12 @@ def _dependencies(files: list[str], contents: dict[str, bytes], digests: dict[st
 
 
 def _key(source: Source, fingerprint: str, rel: str, digest: str, deps: str) -> str:
-    text = "|".join((__version__, source.name, source.version(), fingerprint, rel, digest,
-                     deps))
+    text = f"{__version__}|{source.name}|{source.version()}|{fingerprint}|{rel}|{digest}|{deps}"
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _ident(f: Finding) -> tuple:
+    return (f.tool, f.code, f.path, f.line, f.column, f.message)
 
 
 def _per_file(findings: list[Finding], keys: dict[str, str]) -> dict[str, list[dict]]:

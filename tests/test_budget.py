@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import pytest
-
-from lintrank.core.budget import (Budget, CostModel, describe_skipped, make_units, order,
-                                  parse_budget)
+from lintrank.core.budget import (
+    Budget,
+    CostModel,
+    describe_skipped,
+    make_units,
+    order,
+    parse_budget,
+)
 from lintrank.core.cache import Cache
 from lintrank.core.engine import analyse
 from lintrank.plugins.flake8_source import SOURCE as FLAKE8
 from lintrank.plugins.pylint_source import SOURCE as PYLINT
+
 from tests.helpers import check_json, run_lintrank, write_tree
 
 FILES = {f"pkg/m{i}.py": f"import os\n\n\ndef f{i}( x ):\n    return x+{i}\n" for i in range(6)}

@@ -9,8 +9,8 @@ import warnings
 from pathlib import Path
 
 import pytest
-
 from lintrank.core.cache import DB_NAME, Cache, CacheWarning, cache_dir, clean
+
 from tests.helpers import SAMPLE, check_json, lintrank_exe, run_lintrank, write_tree
 
 

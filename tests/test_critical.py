@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from lintrank.core.critical import apply_policy, critical_files, is_critical
 from lintrank.core.finding import Finding, ScoredFinding
+
 from tests.helpers import SAMPLE, check_json, write_tree
 
 

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import pytest
-
 from lintrank.core.cache import Cache
 from lintrank.core.engine import analyse, batches
 from lintrank.core.imports import dependency_digests, module_facts
-from lintrank.plugins.flake8_source import SOURCE as FLAKE8, Flake8Source
+from lintrank.plugins.flake8_source import SOURCE as FLAKE8
+from lintrank.plugins.flake8_source import Flake8Source
 from lintrank.plugins.pylint_source import SOURCE as PYLINT
+
 from tests.helpers import SAMPLE, check_json, write_tree
 
 TREE = {
@@ -107,3 +108,18 @@ def test_output_order_is_the_same_for_any_jobs(tmp_path, baseline_model_path):
     two = check_json("--jobs", "2", *args, cwd=tmp_path)
     assert one["findings"] == two["findings"]
     assert one["summary"]["analysed"] == {"flake8": 9, "pylint": 9}
+
+
+def test_findings_outside_the_batch_are_kept_once_and_cached(tree, tmp_path):
+    # pylint reports its own config problems against the config file, in every batch.
+    (tree / "pyproject.toml").write_text(
+        '[tool.pylint."messages control"]\ndisable = ["no-such-message-here"]\n')
+    cache = Cache(tmp_path / "cache")
+
+    def config_findings(result):  # type: ignore[no-untyped-def]
+        return [f for f in result.findings if f.path == "pyproject.toml"]
+
+    cold = _run(tree, [PYLINT], cache, jobs=2)
+    warm = _run(tree, [PYLINT], cache, jobs=2)
+    assert len(config_findings(cold)) == 1 and warm.analysed == {"pylint": 0}
+    assert _keys(warm.findings) == _keys(cold.findings)

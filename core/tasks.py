@@ -1,0 +1,122 @@
+"""File tasks: one analyzer over a batch of files, how batches are cut and run.
+
+Tasks are picklable (module-level dataclass, sources are module-level objects) so
+any executor can run them: a local pool or a Dask cluster.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+
+from lintrank.core.budget import Budget, CostModel, Unit, seconds_limit
+from lintrank.core.finding import Finding
+from lintrank.core.sources import AnalyzerCrash, Source
+
+#: lintrank's own codes (the safety floor protects all of them).
+UNREADABLE, CRASHED, TIMED_OUT = "LR901", "LR902", "LR903"
+MAX_BATCH = 200
+
+
+@dataclasses.dataclass
+class FileTask:
+    """One analyzer over one batch of files; picklable for process/Dask executors."""
+
+    source: Source
+    files: list[str]
+    root: str
+    timeout: float
+    lines: int = 0
+    critical: bool = False
+    file_timeout: float = 0.0  # the configured per-file limit (0: ``timeout`` only)
+
+
+def run_task(task: FileTask) -> list[Finding]:
+    """Run one task, isolating files that make the analyzer fail or hang."""
+    try:
+        return task.source.run(task.files, task.root, task.timeout)
+    except Exception as exc:  # noqa: BLE001 - a plugin source's bug must not end the run
+        crash = exc if isinstance(exc, AnalyzerCrash) else \
+            AnalyzerCrash(task.source.name, f"{type(exc).__name__}: {exc}")
+        if len(task.files) == 1:
+            code = TIMED_OUT if crash.timed_out else CRASHED
+            return [Finding(tool=task.source.name, code=code, path=task.files[0], line=1,
+                            message=f"{task.source.name} could not analyse this file: "
+                                    f"{crash.detail}", severity="fatal", category="lintrank")]
+        half = len(task.files) // 2
+        return [*run_task(_part(task, task.files[:half])),
+                *run_task(_part(task, task.files[half:]))]
+
+
+def _part(task: FileTask, files: list[str]) -> FileTask:
+    """A bisected sub-batch: its limit shrinks with it, down to the per-file timeout."""
+    timeout = task.timeout
+    if task.file_timeout > 0:
+        timeout = min(timeout, task.file_timeout * len(files))
+    return dataclasses.replace(task, files=files, timeout=timeout)
+
+
+def timed_task(task: FileTask) -> tuple[list[Finding], float]:
+    """:func:`run_task` plus its duration where it ran (for the learned cost model)."""
+    started = time.perf_counter()
+    findings = run_task(task)
+    return findings, time.perf_counter() - started
+
+
+def batches(files: list[str], jobs: int, lines: dict[str, int] | None = None,
+            max_batch: int = MAX_BATCH) -> list[list[str]]:
+    """Split into at least ``jobs`` contiguous batches of about equal lines, bounded."""
+    if not files:
+        return []
+    count = min(len(files), max(jobs, -(-len(files) // max_batch)))
+    weight = [max((lines or {}).get(f, 1), 1) for f in files]
+    target = sum(weight) / count
+    result: list[list[str]] = [[]]
+    acc = 0.0
+    for f, w in zip(files, weight):
+        if result[-1] and (acc + w / 2 > target or len(result[-1]) >= max_batch) \
+                and len(result) < count:
+            result.append([])
+            acc = 0.0
+        result[-1].append(f)
+        acc += w
+    return result
+
+
+def make_task(source: Source, files: list[str], root: str, timeout: float,
+              lines: dict[str, int], costs: CostModel, critical: bool = False) -> FileTask:
+    """A task for ``files`` with a time limit that grows with its size, within bounds."""
+    n = sum(lines[f] for f in files)
+    # The configured timeout is per file; a batch also gets slack for its size, but
+    # never more than ``timeout`` per file, so a 10 MB file on which pylint never
+    # finishes costs a bounded time (its estimated slack would be minutes).
+    limit = min(timeout + 4 * costs.estimate(source.name, n), timeout * len(files))
+    return FileTask(source, files, root, limit, n, critical, file_timeout=timeout)
+
+
+def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source],
+                root: str, timeout: float, lines: dict[str, int], costs: CostModel,
+                capacity: int) -> tuple[list[FileTask], float, dict[str, object]]:
+    """Budget mode: batches in reward-per-second order, the time limit, a summary.
+
+    ``units`` come ordered (critical first); each analyzer's units are cut into
+    consecutive batches, and batches run in the order of their best unit.
+    """
+    full, limit = seconds_limit(budget, units, costs, capacity, batches=max(capacity, 1))
+    # Small batches keep the overshoot past the deadline small; not so small that
+    # analyzer start-up dominates.
+    target = min(max(limit * capacity / 6, 1.0), 30.0)
+    groups: dict[tuple[str, bool], list[list[Unit]]] = {}
+    for unit in units:
+        cut = groups.setdefault((unit.tool, unit.critical), [[]])
+        if cut[-1] and (sum(u.cost for u in cut[-1]) + unit.cost > target
+                        or len(cut[-1]) >= MAX_BATCH):
+            cut.append([])
+        cut[-1].append(unit)
+    ranked = sorted((batch for cut in groups.values() for batch in cut),
+                    key=lambda b: (-b[0].priority, b[0].tool, b[0].path))
+    tasks = [make_task(by_name[b[0].tool], [u.path for u in b], root, timeout, lines, costs,
+                       b[0].critical) for b in ranked]
+    summary: dict[str, object] = {"budget": str(budget), "limit_seconds": round(limit, 3),
+                                  "estimated_full_seconds": round(full, 3)}
+    return tasks, limit, summary
