@@ -1,0 +1,86 @@
+"""`lintrank train`: LightGBM fit, ONNX export with metadata, parity, loadable model."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("lightgbm")
+pytest.importorskip("onnxmltools")
+
+from lintrank.core import train  # noqa: E402
+from lintrank.core.features import INDEX, N_FEATURES, schema_id  # noqa: E402
+from lintrank.core.mine import write_dataset  # noqa: E402
+from lintrank.core.onnx_model import load_model  # noqa: E402
+
+from .helpers import run_lintrank  # noqa: E402
+
+
+def _synthetic(n: int = 1500, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Rows where age, churn and code carry signal; 15% of values missing."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, N_FEATURES)).astype(np.float32) * 50
+    x[:, INDEX["code_number"]] = rng.integers(100, 900, n)
+    logit = 0.02 * x[:, INDEX["file_commits"]] - 0.004 * x[:, INDEX["code_number"]] + 1
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
+    x[rng.random(x.shape) < 0.15] = np.nan
+    return x, y
+
+
+def _rows(x: np.ndarray, y: np.ndarray, repo: str) -> list[dict]:
+    return [{"repo": repo, "commit": f"c{i // 10}", "parent": "p", "time": 0.0,
+             "path": "a.py", "line": i, "tool": "flake8", "code": f"E{int(i % 7)}01",
+             "severity": "style", "outcome": "fixed" if label else "kept", "label": int(label),
+             "lint_intent": False,
+             "x": [None if np.isnan(v) else float(v) for v in row]}
+            for i, (row, label) in enumerate(zip(x, y))]
+
+
+def test_onnx_matches_lightgbm_including_missing_values():
+    x, y = _synthetic()
+    model = train.fit(x, y)
+    blob = train.to_onnx(model, "t", 0.5)
+    nan_rows = np.isnan(x).any(axis=1)
+    assert nan_rows.sum() > 100
+    gap = np.abs(train.predict(model, x) - train.onnx_scores(blob, x))
+    assert gap.max() <= train.PARITY_TOLERANCE
+    assert gap[nan_rows].max() <= train.PARITY_TOLERANCE
+    all_missing = np.full((3, N_FEATURES), np.nan, dtype=np.float32)
+    assert train.parity(model, blob, all_missing) <= train.PARITY_TOLERANCE
+
+
+def test_cli_train_writes_a_loadable_learned_model(tmp_path: Path):
+    x, y = _synthetic()
+    data = tmp_path / "d.jsonl.gz"
+    write_dataset(iter(_rows(x, y, "o/r")), str(data), {"repo": "o/r"})
+    out = tmp_path / "m.onnx"
+    proc = run_lintrank("train", str(data), "--out", str(out), "--name", "test-model",
+                        cwd=tmp_path, check_rc=(0,))
+    assert "parity" in proc.stderr
+    manifest = json.loads(out.with_suffix(".json").read_text())
+    assert manifest["schema"] == schema_id() and manifest["repositories"] == ["o/r"]
+    model = load_model(str(out))  # checks sha256 against the manifest and the schema
+    assert (model.name, model.kind) == ("test-model", "learned")
+    scores = model.predict(x[:50])
+    assert scores.shape == (50,) and ((scores >= 0) & (scores <= 1)).all()
+    # The recommended threshold keeps about the top 20% of training findings.
+    assert 0.1 <= (model.predict(x) >= model.default_threshold).mean() <= 0.3
+
+
+def test_train_rejects_a_dataset_of_another_schema(tmp_path: Path):
+    data = tmp_path / "old.jsonl"
+    data.write_text(json.dumps({"meta": {"schema": "0:deadbeef"}}) + "\n")
+    proc = run_lintrank("train", str(data), "--out", str(tmp_path / "m.onnx"), cwd=tmp_path,
+                        check_rc=(2,))
+    assert "mine it again" in proc.stderr
+
+
+def test_single_class_is_a_usage_error(tmp_path: Path):
+    x, _ = _synthetic(100)
+    data = tmp_path / "d.jsonl.gz"
+    write_dataset(iter(_rows(x, np.zeros(100, dtype=np.int8), "o/r")), str(data), {})
+    proc = run_lintrank("train", str(data), "--out", str(tmp_path / "m.onnx"), cwd=tmp_path,
+                        check_rc=(2,))
+    assert "both fixed and persisting" in proc.stderr
