@@ -101,14 +101,13 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         for f in readable:
             keys[(source.name, f)] = _key(source, fingerprint, f, digests[f], extra.get(f, ""))
         keys[(source.name, "")] = _key(source, fingerprint, "", "", "")
-        hits = cache.get_results([keys[(source.name, f)] for f in ["", *readable]]) \
-            if cache else {}
-        general[source.name] = {_ident(Finding.from_dict(d)): Finding.from_dict(d)
-                                for d in hits.get(keys[(source.name, "")], [])}
+        hits = _decode(cache.get_results([keys[(source.name, f)] for f in ["", *readable]])
+                       if cache else {})
+        general[source.name] = {_ident(f): f for f in hits.get(keys[(source.name, "")], [])}
         missing[source.name] = [f for f in readable if keys[(source.name, f)] not in hits]
         for f in readable:
             if keys[(source.name, f)] in hits:
-                findings.extend(Finding.from_dict(d) for d in hits[keys[(source.name, f)]])
+                findings.extend(hits[keys[(source.name, f)]])
                 result.covered.add((f, source.name))
         result.cached[source.name] = len(readable) - len(missing[source.name])
     by_name = {s.name: s for s in sources}
@@ -209,6 +208,20 @@ def _dependencies(files: list[str], contents: dict[str, bytes], digests: dict[st
         cache.put_modules(fresh)
     known.update(fresh)
     return dependency_digests(files, {f: known[digests[f]] for f in files})
+
+
+def _decode(hits: dict[str, list[dict]]) -> dict[str, list[Finding]]:
+    """Rebuild cached findings; a damaged entry (wrong shape or types) is a miss."""
+    decoded: dict[str, list[Finding]] = {}
+    for key, rows in hits.items():
+        try:
+            found = [Finding.from_dict(d) for d in rows]
+        except (TypeError, ValueError, AttributeError):
+            continue  # re-analysed and overwritten by this run
+        if all(isinstance(f.path, str) and isinstance(f.code, str) and isinstance(f.tool, str)
+               and type(f.line) is int and type(f.column) is int for f in found):
+            decoded[key] = found
+    return decoded
 
 
 def _key(source: Source, fingerprint: str, rel: str, digest: str, deps: str) -> str:
