@@ -18,7 +18,7 @@ from lintrank.core.finding import SEVERITIES, Finding
 from lintrank.core.history import FileHistory
 from lintrank.core.severity import split_code
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 TOOLS = ("flake8", "pylint", "ruff")
 MISSING = math.nan
 
@@ -41,6 +41,9 @@ FEATURES: tuple[str, ...] = (
     # project conventions at the analysed revision (config files, existing pragmas)
     "max_line_length", "line_excess", "code_in_config", "file_noqa_lines",
     "file_noqa_same_code",
+    # the most recent change (uncommitted edits, else the last commit): is the
+    # file part of it, and how far is the flagged line from its lines
+    "in_last_change", "last_change_distance",
 )
 N_FEATURES = len(FEATURES)
 INDEX = {name: i for i, name in enumerate(FEATURES)}
@@ -105,6 +108,8 @@ def file_features(findings: Sequence[Finding], ctx: FileContext,
             max_length, float(len(text)) - max_length if project else MISSING,
             float(project.mentions(f.code)) if project else MISSING,
             float(len(pragmas)), float(sum(f.code in t for t in pragmas)),
+            float(history.recent is not None) if history else MISSING,
+            history.recent_distance(f.line) if history else MISSING,
         ])
     return rows
 

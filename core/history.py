@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import math
 import os
+import re
 import subprocess
 from collections.abc import Iterable, Iterator
 
@@ -13,6 +15,8 @@ DAY = 86400.0
 WINDOW = 90 * DAY
 #: ``git log`` output format: record separator, commit time, author e-mail.
 LOG_FORMAT = "--format=\x1e%ct\x1f%ae"
+_HUNK_NEW = re.compile(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@")
+Ranges = tuple[tuple[int, int], ...]
 
 
 @dataclasses.dataclass
@@ -28,6 +32,20 @@ class FileHistory:
     churn: int = 0
     churn_90d: int = 0
     project: ProjectFacts | None = None
+    #: (start, count) of the lines the most recent change made in this file, when
+    #: the file was part of that change (a pure deletion has count 0); else None.
+    recent: Ranges | None = None
+
+    def recent_distance(self, line: int) -> float:
+        """Lines between ``line`` and the most recent change's lines in this file."""
+        if self.recent is None:
+            return math.nan
+        best = 1 << 20
+        for start, count in self.recent:
+            end = start + count - 1 if count else start
+            first = start if count else start + 1
+            best = min(best, max(0, first - line, line - end))
+        return float(min(best, 1000))
 
     def as_row(self) -> list[float]:
         """Values for the schema's history features, in schema order."""
@@ -51,19 +69,20 @@ class HistoryStats:
             self._churn.setdefault(path, []).append((when, lines))
             self._authors.setdefault(path, set()).add(author)
 
-    def get(self, path: str, now: float, project: ProjectFacts | None = None
-            ) -> FileHistory | None:
+    def get(self, path: str, now: float, project: ProjectFacts | None = None,
+            recent: Ranges | None = None) -> FileHistory | None:
         """The history of ``path`` as seen at time ``now`` (its revision's commit time)."""
         times = self._times.get(path)
         if not times:
             return None
-        recent = len(times) - bisect.bisect_left(times, now - WINDOW)
+        in_window = len(times) - bisect.bisect_left(times, now - WINDOW)
         churn = self._churn[path]
         return FileHistory(
-            first=times[0], last=times[-1], commits=len(times), commits_90d=recent,
+            first=times[0], last=times[-1], commits=len(times), commits_90d=in_window,
             authors=len(self._authors[path]), now=now,
             churn=sum(n for _, n in churn),
-            churn_90d=sum(n for t, n in churn if now - t <= WINDOW), project=project)
+            churn_90d=sum(n for t, n in churn if now - t <= WINDOW), project=project,
+            recent=recent)
 
     def paths(self) -> list[str]:
         return list(self._times)
@@ -114,8 +133,46 @@ def repo_history(root: str, rev: str = "HEAD", paths: list[str] | None = None,
     for (when, author), changes in commits:
         stats.add(float(when), author, changes)
     facts = project_facts(root, rev)
+    recent = last_change(root, rev, worktree=rev == "HEAD")
     return {name: hist for name in stats.paths()
-            if (hist := stats.get(name, ref, facts)) is not None}
+            if (hist := stats.get(name, ref, facts, recent.get(name))) is not None}
+
+
+def parse_new_ranges(diff: str) -> dict[str, Ranges]:
+    """New-side (start, count) ranges per path from ``git diff -U0`` output."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    path = None
+    for line in diff.split("\n"):
+        if line.startswith("+++ "):
+            name = line[4:]
+            path = name[2:] if name.startswith("b/") else None  # /dev/null: deleted
+        elif line.startswith("@@") and path is not None:
+            match = _HUNK_NEW.match(line)
+            if match:
+                count = 1 if match.group(2) is None else int(match.group(2))
+                ranges.setdefault(path, []).append((int(match.group(1)), count))
+    return {k: tuple(v) for k, v in ranges.items()}
+
+
+def last_change(root: str, rev: str = "HEAD", worktree: bool = False) -> dict[str, Ranges]:
+    """Lines touched by the most recent change: uncommitted edits when ``worktree``
+    and there are any, else the commit ``rev`` itself (against its first parent)."""
+    base = ["git", "-C", root, "-c", "core.quotepath=off"]
+    try:
+        if worktree:
+            dirty = subprocess.run([*base, "diff", "-U0", "--no-color", "--no-ext-diff",
+                                    "-M", "HEAD", "--", "*.py"],
+                                   capture_output=True, text=True, errors="replace",
+                                   stdin=subprocess.DEVNULL).stdout
+            if dirty.strip():
+                return parse_new_ranges(dirty)
+        out = subprocess.run([*base, "diff-tree", "-p", "-U0", "--no-color", "-M",
+                              "--root", "-m", "--first-parent", rev, "--", "*.py"],
+                             capture_output=True, text=True, errors="replace",
+                             stdin=subprocess.DEVNULL).stdout
+    except OSError:
+        return {}
+    return parse_new_ranges(out)
 
 
 def git_root(path: str) -> str | None:

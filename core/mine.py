@@ -24,7 +24,7 @@ from lintrank.core.context import FileContext, build_context
 from lintrank.core.features import FEATURES, file_features, schema_id
 from lintrank.core.finding import Finding
 from lintrank.core.gitwalk import BlobReader, Commit, FileChange, changed_files, full_log, mainline
-from lintrank.core.history import HistoryStats
+from lintrank.core.history import HistoryStats, Ranges
 from lintrank.core.labels import KEPT_COMMITS, LABELLED, lint_intent, outcomes
 from lintrank.core.lintblobs import LintCache, Version, config_digest, lint_versions
 from lintrank.core.project import facts_from_texts, read_config_texts
@@ -116,8 +116,10 @@ def _label(options: MineOptions, plans: list[_Plan], configs: dict[str, dict[str
     state: dict[str, list[_Identity]] = {}  # path -> identities of its current findings
     counter = itertools.count()
     identities: list[_Identity] = []
+    by_sha = {plan.commit.sha: plan for plan in plans}
     for n, plan in enumerate(plans, 1):
         _add_ancestors(plan.commit.parent, log, stats, seen)
+        recent = _last_change(options.repo, plan.commit.parent, log, by_sha)
         now = log[plan.commit.parent][1] if plan.commit.parent in log else plan.commit.time
         facts = facts_from_texts(configs[plan.old_config])
         intent = lint_intent(plan.commit.subject)
@@ -151,7 +153,8 @@ def _label(options: MineOptions, plans: list[_Plan], configs: dict[str, dict[str
                 if outcome not in LABELLED or PRIORITY[outcome] <= identity.priority:
                     continue
                 if rows is None:
-                    rows = file_features(old, old_ctx, stats.get(change.old_path, now, facts))
+                    hist = stats.get(change.old_path, now, facts, recent.get(change.old_path))
+                    rows = file_features(old, old_ctx, hist)
                 identity.priority = PRIORITY[outcome]
                 identity.row = _row(options.name, plan.commit, old[i], outcome, intent,
                                     rows[i])
@@ -170,6 +173,18 @@ def _new(counter: Iterator[int], identities: list[_Identity]) -> _Identity:
     identity = _Identity(next(counter))
     identities.append(identity)
     return identity
+
+
+def _last_change(repo: str, rev: str, log: dict, by_sha: dict[str, _Plan]
+                 ) -> dict[str, Ranges]:
+    """New-side line ranges per path of commit ``rev`` against its first parent."""
+    parents = log.get(rev, ([],))[0]
+    if not parents:
+        return {}
+    plan = by_sha.get(rev)
+    changes = plan.changes if plan else changed_files(repo, parents[0], rev)
+    return {c.new_path: tuple((start, count) for _, _, start, count in c.hunks)
+            for c in changes if c.status != "D"}
 
 
 def _add_ancestors(rev: str, log: dict, stats: HistoryStats, seen: set[str]) -> None:

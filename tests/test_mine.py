@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 import json
 import os
 import subprocess
@@ -231,3 +232,35 @@ def test_line_map_and_distance():
 def test_lint_intent():
     assert lint_intent("Fix flake8 warnings") and lint_intent("E501: wrap long lines")
     assert not lint_intent("Add a session interface")
+
+
+def test_mined_features_equal_check_time_features(history, tmp_path):
+    """A row's features are what `lintrank check` computes on a checkout of its parent."""
+    from lintrank.core.history import repo_history
+    from lintrank.core.scorer import feature_matrix
+
+    repo, shas = history
+    rows = [r for r in _mine(repo, tmp_path / "cache") if r["commit"] == shas["c3"]]
+    assert rows
+    work = tmp_path / "work"
+    subprocess.run(["git", "clone", "-q", str(repo.root), str(work)], check=True)
+    subprocess.run(["git", "-C", str(work), "checkout", "-q", shas["c2"]], check=True)
+    source = select_sources(["flake8"])[0]
+    findings = source.run(["a.py"], str(work), 60)
+    matrix = feature_matrix(findings, str(work), repo_history(str(work)))
+    for row in rows:
+        i = next(i for i, f in enumerate(findings)
+                 if (f.code, f.line) == (row["code"], row["line"]))
+        got = [math.nan if v is None else v for v in row["x"]]
+        assert got == pytest.approx(matrix[i].tolist(), rel=1e-6, nan_ok=True)
+    assert rows[0]["x"][INDEX["in_last_change"]] == 0.0  # c2 changed c.py, not a.py
+
+
+def test_last_change_distance_in_mined_rows(tmp_path):
+    repo = Repo(tmp_path / "r")
+    repo.commit("initial", {"a.py": "import os\nimport sys\n"})
+    repo.commit("touch", {"a.py": "import os\nimport sys\nimport re\n"})  # adds line 3
+    repo.commit("fix", {"a.py": "import sys\nimport re\n"})  # removes os
+    row = next(r for r in _mine(repo, tmp_path / "c") if r["outcome"] == "fixed")
+    assert row["x"][INDEX["in_last_change"]] == 1.0
+    assert row["x"][INDEX["last_change_distance"]] == 2.0  # line 1 vs added line 3
