@@ -91,7 +91,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     reporters: dict[str, type] = {}
-    for provided in get_plugin_manager().hook.lintrank_reporters():
+    # pluggy returns results last-registered first: reversed, a plugin's format wins.
+    for provided in reversed(get_plugin_manager().hook.lintrank_reporters()):
         reporters.update(provided)
     if settings.format not in reporters:
         raise UsageError(f"unknown format {settings.format!r}; available: "

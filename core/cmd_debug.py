@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(str(args.model or DEFAULT_MODEL))
     sources = {s.name: {"available": s.available(),
                         "version": s.version() if s.available() else None}
-               for part in pm.hook.lintrank_sources() for s in part}
+               for part in reversed(pm.hook.lintrank_sources()) for s in part}
     info = {
         "lintrank": __version__,
         "python": platform.python_version(),

@@ -69,7 +69,8 @@ def resolve_model(settings: Settings) -> RewardModel:
 def select_sources(tools: Sequence[str]) -> list[Source]:
     """Sources for the requested tool names, from all registered plugins."""
     available: dict[str, Source] = {}
-    for provided in get_plugin_manager().hook.lintrank_sources():
+    # pluggy returns results last-registered first: reversed, later plugins win.
+    for provided in reversed(get_plugin_manager().hook.lintrank_sources()):
         for source in provided:
             available[source.name] = source  # later plugins override earlier
     chosen = []

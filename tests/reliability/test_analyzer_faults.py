@@ -1,0 +1,120 @@
+"""An analyzer that crashes, hangs, is missing or loses a file mid-run.
+
+The failing analyzers are real subprocesses started by a fake plugin distribution
+(``fault_plugin``); flake8 is the real one. Each case asserts the failing file's
+finding, that the other files keep their findings, and the exit status.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.reliability import fault_plugin
+from tests.reliability.conftest import GOOD_FLAKE8, check, plugin_dist, project
+
+FILES = {
+    "ok_a.py": "value = 1\n",
+    "ok_b.py": "value = 2\n",
+    "segfault.py": "# SEGFAULT\n",
+    "badexit.py": "# BADEXIT\n",
+    "pluginbug.py": "# PLUGINBUG\n",
+}
+
+
+@pytest.fixture(scope="module")
+def plugin_env(tmp_path_factory):
+    return plugin_dist(tmp_path_factory.mktemp("site"), "lrt_faults", fault_plugin.SOURCE)
+
+
+def _codes(run, path, tool):
+    return sorted(f["code"] for f in run.of(path) if f["tool"] == tool)
+
+
+@pytest.fixture(scope="module")
+def crashing(tmp_path_factory, plugin_env, model):
+    root = project(tmp_path_factory.mktemp("crashing"), FILES)
+    return check(root, "--tools", "flake8,faulty", "--jobs", "1", model=model,
+                 env=plugin_env)
+
+
+@pytest.mark.parametrize("path, detail", [
+    ("segfault.py", "killed by signal 11"),
+    ("badexit.py", "exit status 3: faulty: internal error on badexit.py"),
+    ("pluginbug.py", "RuntimeError: plugin bug on pluginbug.py"),
+])
+def test_crash_is_lr902_for_that_file_only(crashing, path, detail):
+    [finding] = [f for f in crashing.of(path) if f["tool"] == "faulty"]
+    assert finding["code"] == "LR902" and finding["kept"] and finding["protected"]
+    assert finding["message"] == f"faulty could not analyse this file: {detail}"
+
+
+def test_crash_keeps_other_files_and_tools(crashing):
+    assert crashing.rc == 1, crashing.stderr
+    for ok in ("ok_a.py", "ok_b.py", "good.py"):
+        assert _codes(crashing, ok, "faulty") == ["FK001"]
+    assert [r for r in crashing.rows("good.py") if r[2] == "flake8"] == GOOD_FLAKE8
+    for bad in ("segfault.py", "badexit.py", "pluginbug.py"):
+        assert _codes(crashing, bad, "flake8") == []  # flake8 analysed them fine
+
+
+def test_hanging_analyzer_is_lr903_within_the_timeout(tmp_path, plugin_env, model):
+    root = project(tmp_path, {"hang.py": "# HANG\n", "ok.py": "value = 1\n"})
+    run = check(root, "--tools", "faulty", "--jobs", "1", "--timeout", "2", model=model,
+                env=plugin_env, timeout=120)
+    assert run.rc == 1, run.stderr
+    [finding] = run.of("hang.py")
+    assert finding["code"] == "LR903" and finding["kept"]
+    assert finding["message"] == "faulty could not analyse this file: timed out after 2 s"
+    assert _codes(run, "ok.py", "faulty") == _codes(run, "good.py", "faulty") == ["FK001"]
+
+
+def test_missing_executable_is_lr902_per_file(tmp_path, plugin_env, model):
+    root = project(tmp_path)
+    run = check(root, "--tools", "flake8,missing", model=model, env=plugin_env)
+    assert run.rc == 1, run.stderr
+    [finding] = [f for f in run.of("good.py") if f["tool"] == "missing"]
+    assert finding["code"] == "LR902"
+    assert finding["message"].startswith("missing could not analyse this file: could not "
+                                         "start: [Errno 2] No such file or directory")
+    assert [r for r in run.rows("good.py") if r[2] == "flake8"] == GOOD_FLAKE8
+
+
+def test_unavailable_analyzer_is_a_usage_error(tmp_path, plugin_env, model):
+    run = check(project(tmp_path), "--tools", "flake8,unavailable", model=model,
+                env=plugin_env)
+    assert run.rc == 2
+    assert run.stderr.strip().startswith("lintrank: error: unavailable is not installed")
+
+
+def test_unknown_analyzer_is_a_usage_error(tmp_path, model):
+    run = check(project(tmp_path), "--tools", "flake8,nosuchtool", model=model)
+    assert run.rc == 2
+    assert "unknown tool 'nosuchtool'" in run.stderr
+
+
+@pytest.mark.parametrize("kind, code, fragment", [
+    ("delete", "E902", "No such file or directory"),
+    ("dangling", "E902", "No such file or directory"),
+])
+def test_file_vanishing_mid_run(tmp_path, plugin_env, model, kind, code, fragment):
+    """Read by lintrank, gone when flake8 opens it: flake8's own E902, kept."""
+    root = project(tmp_path, {"victim.py": "import os\n", "ok.py": "import sys\n"})
+    run = check(root, "--tools", "flake8", "--jobs", "1", model=model,
+                env={**plugin_env, "LRT_MUTATE": f"victim.py={kind}"})
+    assert run.rc == 1, run.stderr
+    [finding] = run.of("victim.py")
+    assert finding["code"] == code and fragment in finding["message"] and finding["kept"]
+    assert run.rows("ok.py") == [("ok.py", 1, "flake8", "F401")]
+    assert run.rows("good.py") == GOOD_FLAKE8
+
+
+def test_file_turning_into_fifo_mid_run_times_out(tmp_path, plugin_env, model):
+    """A reader would block forever: the per-file timeout reports LR903 instead."""
+    root = project(tmp_path, {"victim.py": "import os\n", "ok.py": "import sys\n"})
+    run = check(root, "--tools", "flake8", "--jobs", "1", "--timeout", "2", model=model,
+                env={**plugin_env, "LRT_MUTATE": "victim.py=fifo"}, timeout=120)
+    assert run.rc == 1, run.stderr
+    [finding] = run.of("victim.py")
+    assert finding["code"] == "LR903"
+    assert finding["message"] == "flake8 could not analyse this file: timed out after 2 s"
+    assert run.rows("ok.py") == [("ok.py", 1, "flake8", "F401")]
+    assert run.rows("good.py") == GOOD_FLAKE8
