@@ -66,9 +66,12 @@ def run(args: argparse.Namespace) -> int:
                                                "lint-cache")
     options = MineOptions(repo=args.repo, name=name, since=args.since,
                           max_commits=args.max_commits, jobs=args.jobs, cache_dir=cache_dir)
-    head = _head(args.repo)
-    meta = {"repo": name, "head": head, "since": args.since,
-            "max_commits": args.max_commits, "tools": tools}
+    from lintrank.core.gitwalk import mainline
+
+    window = mainline(args.repo, since=args.since, max_commits=args.max_commits)
+    meta = {"repo": name, "head": _head(args.repo), "since": args.since,
+            "max_commits": args.max_commits, "tools": tools,
+            "first": window[0].parent if window else None, "commits": len(window)}
     started = time.monotonic()
     rows, positives = write_dataset(mine(options, sources, _progress(False)), args.out, meta)
     print(f"lintrank mine: {name}: {rows} findings, {positives} fixed "

@@ -15,6 +15,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "the top --keep fraction of training findings lies)")
     p.add_argument("--keep", type=float, default=0.2, metavar="FRACTION",
                    help="fraction of training findings kept at the default threshold")
+    p.add_argument("--data-manifest", metavar="FILE",
+                   help="also write the training data's provenance (repositories, "
+                        "commit windows, row counts) as JSON")
     return p
 
 
@@ -37,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     sha = train.write_model(blob, args.out, {
         "name": args.name, "threshold": threshold, "rows": len(data),
         "positives": int(data.y.sum()), "repositories": repos})
+    if args.data_manifest:
+        train.write_data_manifest(data, args.data_manifest)
     print(f"lintrank train: {len(data)} findings from {len(repos)} repositories, "
           f"threshold {threshold:.4f}, parity {gap:.1e} -> {args.out} ({sha[:12]})",
           file=sys.stderr)

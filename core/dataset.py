@@ -23,6 +23,7 @@ class Dataset:
     tools: list[str]
     codes: list[str]
     severities: list[str]
+    metas: list[dict] = dataclasses.field(default_factory=list)  # one per file read
 
     def __len__(self) -> int:
         return len(self.y)
@@ -40,6 +41,7 @@ def load(paths: Sequence[str]) -> Dataset:
     """Load and concatenate datasets; all must use this lintrank's feature schema."""
     rows: list[list[float]] = []
     labels, commits, repos, tools, codes, severities = [], [], [], [], [], []
+    metas: list[dict] = []
     for path in paths:
         try:
             handle = gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(
@@ -58,6 +60,7 @@ def load(paths: Sequence[str]) -> Dataset:
                             f"{path} was mined with feature schema "
                             f"{item['meta'].get('schema')!r}, this lintrank uses "
                             f"{schema_id()!r}; mine it again")
+                    metas.append(item["meta"])
                     continue
                 rows.append([np.nan if v is None else v for v in item["x"]])
                 labels.append(item["label"])
@@ -68,4 +71,4 @@ def load(paths: Sequence[str]) -> Dataset:
                 severities.append(item.get("severity", "warning"))
     x = np.asarray(rows, dtype=np.float32).reshape(-1, N_FEATURES)
     return Dataset(x, np.asarray(labels, dtype=np.int8), commits, repos, tools, codes,
-                   severities)
+                   severities, metas)

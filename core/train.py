@@ -133,6 +133,26 @@ def write_model(data: bytes, out: str, info: dict[str, Any]) -> str:
     return sha
 
 
+def write_data_manifest(data: Any, out: str) -> None:
+    """Provenance of a training set: per repository its commit window and counts."""
+    counts: dict[str, list[int]] = {}
+    for repo, label in zip(data.repos, data.y.tolist()):
+        entry = counts.setdefault(repo, [0, 0])
+        entry[0] += 1
+        entry[1] += label
+    repositories = []
+    for meta in data.metas:
+        rows, positives = counts.get(meta.get("repo"), [0, 0])
+        repositories.append({
+            "repo": meta.get("repo"), "head": meta.get("head"),
+            "window_parent": meta.get("first"), "commits": meta.get("commits"),
+            "max_commits": meta.get("max_commits"), "since": meta.get("since"),
+            "tools": meta.get("tools"), "rows": rows, "positives": positives})
+    doc = {"schema": schema_id(), "rows": len(data), "positives": int(data.y.sum()),
+           "repositories": sorted(repositories, key=lambda r: str(r["repo"]))}
+    _atomic_write(out, (json.dumps(doc, indent=2) + "\n").encode())
+
+
 def _atomic_write(path: str, data: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
