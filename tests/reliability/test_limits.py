@@ -1,0 +1,57 @@
+"""Per-file analyzer timeouts keep a pathological file from hanging the run.
+
+pylint never finishes on a multi-megabyte generated module and flake8 needs many
+seconds; with a small ``--timeout`` (or ``timeout`` in ``[tool.lintrank]``) that
+file becomes one LR903 finding and every other file keeps its findings.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.reliability.conftest import GOOD_FLAKE8, check, project
+
+TEN_MB = 10_000_000
+
+
+@pytest.fixture(scope="module")
+def huge(tmp_path_factory):
+    root = project(tmp_path_factory.mktemp("huge"))
+    with open(root / "generated.py", "w", encoding="utf-8") as handle:
+        written, i = 0, 0
+        while written < TEN_MB:
+            line = f"value_{i} = {i} * 2\n"
+            written += handle.write(line)
+            i += 1
+    return root
+
+
+def test_flake8_timeout_on_10mb_file(huge, model):
+    # --jobs 1: both files share one batch, so the bisection path is what is bounded.
+    run = check(huge, "--tools", "flake8", "--jobs", "1", "--timeout", "2", model=model,
+                timeout=120)
+    assert run.rc == 1, run.stderr
+    [finding] = run.of("generated.py")
+    assert finding["code"] == "LR903" and finding["kept"] and finding["protected"]
+    assert finding["message"] == "flake8 could not analyse this file: timed out after 2 s"
+    assert run.rows("good.py") == GOOD_FLAKE8
+
+
+def test_pylint_timeout_from_config_on_10mb_file(huge, model, tmp_path):
+    config = tmp_path / "lintrank.toml"
+    config.write_text("[tool.lintrank]\ntimeout = 10\n", encoding="utf-8")
+    run = check(huge, "--tools", "pylint", "--jobs", "2", "--config", str(config),
+                model=model, timeout=300)
+    assert run.rc == 1, run.stderr
+    [finding] = run.of("generated.py")
+    assert finding["code"] == "LR903"
+    assert finding["message"] == "pylint could not analyse this file: timed out after 10 s"
+    codes = {f["code"] for f in run.of("good.py")}
+    assert {"E0602", "W0611"} <= codes  # undefined name (kept), unused import
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_timeout_must_be_positive(tmp_path, model, value):
+    run = check(project(tmp_path), "--tools", "flake8", "--timeout", value, model=model)
+    assert run.rc == 2
+    assert run.stderr.strip() == ("lintrank: error: configuration error in command line: "
+                                  f"timeout must be positive, not {float(value):g}")
