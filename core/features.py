@@ -37,7 +37,7 @@ FEATURES: tuple[str, ...] = (
     "file_distinct_codes", "findings_per_100_lines",
     # history of the file, from commits before the analysed revision only
     "file_age_days", "file_commits", "file_commits_90d", "days_since_change",
-    "file_authors", "file_churn_lines", "file_churn_lines_90d",
+    "file_authors", "file_churn_lines_90d",
     # project conventions at the analysed revision (config files, existing pragmas)
     "max_line_length", "line_excess", "code_in_config", "file_noqa_lines",
     "file_noqa_same_code",
@@ -75,7 +75,7 @@ def file_features(findings: Sequence[Finding], ctx: FileContext,
         by_scope_code[(scope, f.code)] += 1
     name = os.path.basename(ctx.path)
     n_lines = max(ctx.n_lines, 1)
-    hist = history.as_row() if history else [MISSING] * 7
+    hist = history.as_row() if history else [MISSING] * 6
     project = history.project if history else None
     max_length = float(project.max_line_length) if project else MISSING
     pragmas = [t for t in ctx.lines if "noqa" in t or "pylint:" in t]
