@@ -172,9 +172,11 @@ class Cache:
         for start in range(0, len(rows), _CHUNK):
             part = list(rows[start:start + _CHUNK])
             marks = ",".join("?" * len(part))
-            found.update(self._query(
+            # SQLite columns are not typed: a damaged or edited row (text, NaN, 7.0)
+            # is a miss, never a crash or an out-of-range score.
+            found.update((row, score) for row, score in self._query(
                 f"SELECT row, score FROM scores WHERE model = ? AND row IN ({marks})",
-                [model, *part]))
+                [model, *part]) if type(score) is float and 0.0 <= score <= 1.0)
         return found
 
     def put_scores(self, model: str, items: dict[bytes, float]) -> None:
