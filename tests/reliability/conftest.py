@@ -58,7 +58,8 @@ def check(root: Path, *args: str, model: str, env: dict | None = None,
     full_env["PYLINTHOME"] = str(root / ".pylint.d")
     full_env.update(env or {})
     argv = [lintrank_exe(), "check", "--format", "json", "--threshold", "1", "--quiet",
-            "--model", model, *([] if cache else ["--no-cache"]), *args]
+            *(["--model", str(model)] if model else []),
+            *([] if cache else ["--no-cache"]), *args]
     proc = subprocess.run(argv, cwd=root, capture_output=True, text=True, env=full_env,
                           check=False, timeout=timeout, preexec_fn=preexec)
     if proc.returncode == 99 and preexec is not None:
