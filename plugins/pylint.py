@@ -64,12 +64,17 @@ def load_configuration(linter: PyLinter) -> None:
         return
     overrides = {"threshold": linter.config.lintrank_threshold,
                  "top": linter.config.lintrank_top}
+    _settings([], overrides)  # a bad value fails now, not after the whole run
+    linter.set_reporter(RankingReporter(linter.reporter, overrides, linter.msg_status))
+
+
+def _settings(files: list[str], overrides: dict[str, object]) -> Settings:
+    """lintrank settings for the files pylint checks; exit like pylint on a bad value."""
     try:
-        settings = host_settings(linter.config.files or ["."], overrides, "pylint options")
+        return host_settings(files or ["."], overrides, "pylint options")
     except LintrankError as exc:
         print(f"lintrank: {exc}", file=sys.stderr)
         sys.exit(USAGE_ERROR)
-    linter.set_reporter(RankingReporter(linter.reporter, settings, linter.msg_status))
 
 
 def _nothing() -> None:
@@ -85,15 +90,14 @@ class RankingReporter(MultiReporter):
 
     name = "lintrank"
 
-    def __init__(self, inner: BaseReporter | MultiReporter, settings: Settings,
+    def __init__(self, inner: BaseReporter | MultiReporter, overrides: dict[str, object],
                  status_before: int) -> None:
         self._inner = inner  # first: MultiReporter.__init__ sets ``out``
         subs = list(inner._sub_reporters) if isinstance(inner, MultiReporter) else [inner]
         super().__init__(subs, _nothing)
-        self._settings = settings
+        self._overrides = overrides
         self._status_before = status_before  # messages emitted before the proxy existed
         self._held: list[Message] = []
-        self._linter = inner.linter
 
     @property  # type: ignore[override]
     def out(self) -> TextIO | None:
@@ -131,21 +135,22 @@ class RankingReporter(MultiReporter):
         self._inner.display_messages(layout)
 
     def _release(self, held: list[Message]) -> None:
-        root = self._settings.root
+        linter = self.linter
+        # pylint sets config.files only after load_configuration: resolve the project now.
+        settings = _settings(list(linter.config.files) if linter else [], self._overrides)
         by_id: dict[int, Message] = {}
         findings = []
         for msg in held:
-            finding = _finding(msg, root)
+            finding = _finding(msg, settings.root)
             by_id[id(finding)] = msg
             findings.append(finding)
         try:
-            results = score(findings, self._settings)
+            results = score(findings, settings)
         except LintrankError as exc:
             print(f"lintrank: {exc}", file=sys.stderr)
             sys.exit(USAGE_ERROR)
         kept = [by_id[id(r.finding)] for r in results if r.kept]
         dropped = [by_id[id(r.finding)] for r in results if not r.kept]
-        linter = self.linter
         if linter is not None:
             _forget(linter.stats, dropped)
             status = self._status_before

@@ -1,0 +1,154 @@
+"""Wall-time overhead of the flake8 formatter and the pylint plugin against plain runs.
+
+Usage: python benchmarks/plugins.py [--repo pallets+flask] [--generated 300] [--runs 3]
+                                    [--pylint-paths src] [--model PATH] [--history]
+
+On one tree, in one process run, alternating: plain ``flake8`` vs ``flake8
+--format=lintrank`` and plain ``pylint`` vs ``pylint --load-plugins=lintrank.plugins.pylint``
+(both with lintrank installed, as users have it). "cold" starts from an empty lintrank
+score cache, "warm" re-runs with the cache of the previous run. Medians are compared.
+Targets (issue 3): flake8 <= 1.10x cold and <= 1.03x warm; pylint <= 1.03x.
+The tree is a snapshot (``git archive HEAD``) of a training-corpus mirror, deleted
+afterwards, or this repository's own code when no mirror exists, plus generated noisy
+modules. ``--history`` clones the mirror instead, so lintrank's git-history features are
+computed too (one ``git log`` pass over the whole history per run).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _tree import MIRRORS, clone_mirror, generated_tree  # noqa: E402
+
+BIN = Path(sys.executable).parent
+HERE = Path(__file__).resolve().parent.parent
+
+
+def snapshot(repo: str, dest: Path) -> Path | None:
+    """Extract the mirror's HEAD without its git history; None when it is absent."""
+    for candidate in (MIRRORS / repo / "repo", MIRRORS / repo / "repo" / ".git"):
+        if candidate.exists():
+            dest.mkdir(parents=True)
+            archive = subprocess.run(["git", "-C", str(candidate), "archive", "HEAD"],
+                                     capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+            return dest
+    return None
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds for one run; a run that crashes aborts the benchmark.
+
+    CPU time (user + system of the process and the workers it waited for) is far
+    less disturbed than wall time by other work on a shared machine.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, check=False, env=env)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode >= 32 or "critical error" in proc.stdout or "Traceback" in proc.stderr:
+        raise SystemExit(f"{argv[0]} failed ({proc.returncode}): "
+                         f"{(proc.stdout + proc.stderr)[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
+
+
+def usable_model(requested: str | None, tmp: Path) -> tuple[str | None, str]:
+    """The model to benchmark with: --model, the shipped one, else a fresh baseline."""
+    from lintrank.core.exceptions import ModelError
+    from lintrank.core.onnx_model import load_model
+    from lintrank.models import DEFAULT_MODEL
+
+    if requested:
+        return os.path.abspath(requested), requested
+    try:
+        load_model(str(DEFAULT_MODEL))
+        return None, f"shipped {DEFAULT_MODEL.name}"
+    except ModelError as exc:
+        from lintrank.core.baseline import build
+
+        out = tmp / "baseline.onnx"
+        build(str(out))
+        return str(out), f"fresh severity baseline (shipped model unusable: {exc.problem})"
+
+
+def compare(name: str, plain: list[str], ranked: list[str], cwd: Path, env: dict[str, str],
+            cache: Path, runs: int) -> None:
+    """Alternate plain / cold / warm runs; print medians and ratios (wall and CPU)."""
+    timed(plain, cwd, env)  # warm the OS file cache and .pyc files for all variants
+    times: dict[str, list[tuple[float, float]]] = {"plain": [], "cold": [], "warm": []}
+    for _ in range(runs):
+        times["plain"].append(timed(plain, cwd, env))
+        shutil.rmtree(cache, ignore_errors=True)
+        times["cold"].append(timed(ranked, cwd, env))
+        times["warm"].append(timed(ranked, cwd, env))
+    wall0 = statistics.median(t[0] for t in times["plain"])
+    cpu0 = statistics.median(t[1] for t in times["plain"])
+    for label, runs_ in times.items():
+        wall = statistics.median(t[0] for t in runs_)
+        cpu = statistics.median(t[1] for t in runs_)
+        print(f"{name:<14} {label:<6} wall {wall:6.2f} s ({wall / wall0:5.3f}x)  "
+              f"cpu {cpu:6.2f} s ({cpu / cpu0:5.3f}x)  wall runs "
+              f"{' '.join(f'{t[0]:.2f}' for t in runs_)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repo", default="pallets+flask",
+                        help="mirror under $LINTRANK_MIRRORS to clone (owner+name)")
+    parser.add_argument("--generated", type=int, default=300,
+                        help="generated noisy modules added to the tree (flake8 run)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--pylint-paths", nargs="+", default=["src"],
+                        help="what pylint checks, relative to the tree (it is slow)")
+    parser.add_argument("--model", help="ONNX model (default: the shipped one)")
+    parser.add_argument("--skip", choices=("flake8", "pylint"), help="leave one out")
+    parser.add_argument("--history", action="store_true",
+                        help="clone with git history instead of a snapshot")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="lintrank-plugins-") as tmp_name:
+        tmp = Path(tmp_name)
+        root = tmp / "tree"
+        source = f"{args.repo} ({'clone with history' if args.history else 'snapshot'})"
+        if not (clone_mirror if args.history else snapshot)(args.repo, root):
+            shutil.copytree(HERE, root, ignore=shutil.ignore_patterns(
+                ".git", ".venv", "*.egg-info", ".lintrank_cache"))
+            source = "this repository (no mirror found)"
+            args.pylint_paths = ["core", "plugins"]
+        generated_tree(root, args.generated)
+        model, about = usable_model(args.model, tmp)
+        if model:
+            with open(root / "pyproject.toml", "a", encoding="utf-8") as handle:
+                handle.write(f'\n[tool.lintrank]\nmodel = "{model}"\n')
+        cache = tmp / "cache"
+        env = {k: v for k, v in os.environ.items() if k != "LINTRANK_SOURCE_RUN"}
+        env.update(LINTRANK_CACHE_DIR=str(cache), PYLINTHOME=str(tmp / "pylint.d"))
+        print(f"tree: {source} + {args.generated} generated modules = "
+              f"{len(list(root.rglob('*.py')))} files; model: {about}; runs: {args.runs}; "
+              f"pylint checks {' '.join(args.pylint_paths)}")
+        print("targets: flake8 cold <= 1.10x, warm <= 1.03x; pylint <= 1.03x (medians)")
+        if args.skip != "flake8":
+            flake8 = [str(BIN / "flake8"), "."]
+            compare("flake8", flake8, [*flake8, "--format=lintrank"], root, env, cache,
+                    args.runs)
+        if args.skip != "pylint":
+            pylint = [str(BIN / "pylint"), "--persistent=n", *args.pylint_paths]
+            compare("pylint", pylint,
+                    [*pylint, "--load-plugins=lintrank.plugins.pylint"], root, env, cache,
+                    args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
