@@ -6,6 +6,7 @@ configuration code; numpy, onnxruntime and the pipeline load when something is s
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -40,8 +41,12 @@ def host_settings(paths: Iterable[str], overrides: Mapping[str, Any],
     return settings
 
 
+@functools.lru_cache(maxsize=65536)
 def relative_path(path: str, root: str) -> str:
-    """``path`` as the core keys files: relative to the project root, normalised."""
+    """``path`` as the core keys files: relative to the project root, normalised.
+
+    Cached: a run repeats the same few file names thousands of times.
+    """
     if not path:
         return path
     return os.path.normpath(os.path.relpath(os.path.abspath(path), root))
