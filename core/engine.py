@@ -24,7 +24,7 @@ from lintrank.core.cache import Cache
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.imports import dependency_digests, module_facts
-from lintrank.core.sources import Source
+from lintrank.core.sources import AnalyzerCrash, Source
 from lintrank.core.tasks import (
     CRASHED,
     MAX_BATCH,
@@ -32,6 +32,7 @@ from lintrank.core.tasks import (
     UNREADABLE,
     FileTask,
     batches,
+    failed,
     make_task,
     plan_budget,
     run_task,
@@ -192,7 +193,14 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
             done, _ = concurrent.futures.wait(running, return_when="FIRST_COMPLETED")
             for future in done:
                 task = running.pop(future)
-                finished(task, *future.result())
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # noqa: BLE001 - the executor lost the task
+                    # (a Dask worker died on it more often than Dask retries): its
+                    # files are reported, never silently missing from the results.
+                    outcome = (failed(task, AnalyzerCrash(
+                        task.source.name, f"{type(exc).__name__}: {exc}")), 0.0)
+                finished(task, *outcome)
     finally:
         if own:
             pool.shutdown(wait=True, cancel_futures=True)

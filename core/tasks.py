@@ -39,13 +39,19 @@ def run_task(task: FileTask) -> list[Finding]:
         crash = exc if isinstance(exc, AnalyzerCrash) else \
             AnalyzerCrash(task.source.name, f"{type(exc).__name__}: {exc}")
         if len(task.files) == 1:
-            code = TIMED_OUT if crash.timed_out else CRASHED
-            return [Finding(tool=task.source.name, code=code, path=task.files[0], line=1,
-                            message=f"{task.source.name} could not analyse this file: "
-                                    f"{crash.detail}", severity="fatal", category="lintrank")]
+            return failed(task, crash)
         half = len(task.files) // 2
         return [*run_task(_part(task, task.files[:half])),
                 *run_task(_part(task, task.files[half:]))]
+
+
+def failed(task: FileTask, crash: AnalyzerCrash) -> list[Finding]:
+    """LR902 (LR903 for a timeout) for every file of ``task``: not analysed, and why."""
+    code = TIMED_OUT if crash.timed_out else CRASHED
+    return [Finding(tool=task.source.name, code=code, path=path, line=1,
+                    message=f"{task.source.name} could not analyse this file: "
+                            f"{crash.detail}", severity="fatal", category="lintrank")
+            for path in task.files]
 
 
 def _part(task: FileTask, files: list[str]) -> FileTask:

@@ -95,7 +95,40 @@ class MutatingFlake8(Flake8Source):
         return super().run(files, root, timeout)
 
 
+class WorkerKiller(Faulty):
+    """Kills the Dask worker process running it on KILLWORKER files, while the
+    marker file $LRT_KILL_MARKER holds a count above zero (one death per count)."""
+
+    name = "killer"
+
+    def run(self, files, root, timeout):
+        marker = os.environ.get("LRT_KILL_MARKER", "")
+        if marker and _in_dask_worker() and any(_has(root, f, "KILLWORKER") for f in files):
+            with open(marker, "r+", encoding="utf-8") as fh:
+                left = int(fh.read() or 0)
+                fh.seek(0)
+                fh.truncate()
+                fh.write(str(left - 1))
+            if left > 0:
+                os.kill(os.getpid(), 9)  # the worker dies mid-task, like an OOM kill
+        return super().run(files, root, timeout)
+
+
+def _has(root, rel, text):
+    with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as fh:
+        return text in fh.read()
+
+
+def _in_dask_worker():
+    try:
+        from distributed import get_worker
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
 @hookimpl
 def lintrank_sources():
-    return [Faulty(), Missing(), Unavailable(), MutatingFlake8()]
+    return [Faulty(), Missing(), Unavailable(), MutatingFlake8(), WorkerKiller()]
 '''
