@@ -24,14 +24,15 @@ from lintrank.core.features import INDEX
 
 GROUPS = {
     "history": ("file_age_days", "file_commits", "file_commits_90d", "days_since_change",
-                "file_authors", "file_churn_lines", "file_churn_lines_90d"),
+                "file_authors", "file_churn_lines_90d"),
     "project": ("max_line_length", "line_excess", "code_in_config", "file_noqa_lines",
                 "file_noqa_same_code"),
+    "last_change": ("in_last_change", "last_change_distance"),
 }
 BASELINES = ("model", "prior", "severity", "random")
 
 
-def loro(paths: list[str], drop: list[str]) -> dict:
+def loro(paths: list[str], drop: list[str], params: dict | None = None) -> dict:
     """Per-repository and mean metrics of the model and the baselines."""
     data = load(paths)
     for group in drop:
@@ -44,7 +45,7 @@ def loro(paths: list[str], drop: list[str]) -> dict:
         test, fit_on = data.subset(held), data.subset(~held)
         if test.y.min() == test.y.max():
             continue  # one class only: no ranking to measure
-        model = train.fit(fit_on.x, fit_on.y)
+        model = train.fit(fit_on.x, fit_on.y, params)
         scores = {"model": train.predict(model, test.x),
                   "prior": evaluate.CodePrior(fit_on).scores(test),
                   "severity": evaluate.severity_scores(test),
@@ -57,7 +58,8 @@ def loro(paths: list[str], drop: list[str]) -> dict:
                 for m in evaluate.METRICS} for k in BASELINES}
     rate = float(np.mean([r["positives"] / r["rows"] for r in per_repo.values()]))
     return {"repositories": per_repo, "mean": mean, "mean_positive_rate": rate,
-            "rows": len(data), "positives": int(data.y.sum()), "dropped": drop}
+            "rows": len(data), "positives": int(data.y.sum()), "dropped": drop,
+            "params": {**train.PARAMS, **(params or {})}}
 
 
 def markdown(result: dict) -> str:
@@ -84,8 +86,10 @@ def main() -> int:
     parser.add_argument("--json", metavar="OUT", help="also write the full results as JSON")
     parser.add_argument("--drop", action="append", default=[], choices=sorted(GROUPS),
                         help="blank a feature group (ablation)")
+    parser.add_argument("--params", default="{}",
+                        help="JSON object overriding LightGBM parameters (tuning)")
     args = parser.parse_args()
-    result = loro(args.datasets, args.drop)
+    result = loro(args.datasets, args.drop, json.loads(args.params))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(result, handle, indent=2)

@@ -13,6 +13,7 @@ Features are those of the scorer, computed at P from the past only.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import itertools
 import json
@@ -117,6 +118,13 @@ def _label(options: MineOptions, plans: list[_Plan], configs: dict[str, dict[str
     counter = itertools.count()
     identities: list[_Identity] = []
     by_sha = {plan.commit.sha: plan for plan in plans}
+
+    # perf: parsing dominates labelling; a version's new side is the next change's
+    # old side, so each (blob, path) is parsed once while it is current.
+    @functools.lru_cache(maxsize=512)
+    def context(blob: str, path: str) -> FileContext:
+        return build_context(path, _decode(reader.read(blob)) if blob else "")
+
     for n, plan in enumerate(plans, 1):
         _add_ancestors(plan.commit.parent, log, stats, seen)
         recent = _last_change(options.repo, plan.commit.parent, log, by_sha)
@@ -138,9 +146,8 @@ def _label(options: MineOptions, plans: list[_Plan], configs: dict[str, dict[str
                 if change.status != "D":
                     state[change.new_path] = [_new(counter, identities) for _ in new]
                 continue
-            old_ctx = build_context(change.old_path, _decode(reader.read(change.old_blob)))
-            new_ctx = (build_context(change.new_path, _decode(reader.read(change.new_blob)))
-                       if change.status != "D" else build_context(change.new_path, ""))
+            old_ctx = context(change.old_blob, change.old_path)
+            new_ctx = context(change.new_blob if change.status != "D" else "", change.new_path)
             results, pairs = outcomes(old, old_ctx, new, new_ctx, change.hunks,
                                       deleted=change.status == "D", intent=intent)
             rows: list[list[float]] | None = None
