@@ -68,10 +68,10 @@ def facts_from_texts(texts: dict[str, str]) -> ProjectFacts:
             if length is None and isinstance(ruff.get("line-length"), int):
                 length = ruff["line-length"]
             codes.update(_CODE.findall(repr(ruff)))
-        black = tool.get("black", {}) if isinstance(tool, dict) else {}
-        if length is None and isinstance(black, dict) and black:
-            length = int(black.get("line-length", 88)) if str(
-                black.get("line-length", 88)).isdigit() else 88
+        black = tool.get("black") if isinstance(tool, dict) else None
+        if length is None and isinstance(black, dict):
+            value = black.get("line-length", 88)
+            length = value if isinstance(value, int) else 88
     return ProjectFacts(max_line_length=length or DEFAULT_LINE_LENGTH,
                         codes=frozenset(codes))
 

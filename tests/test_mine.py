@@ -264,3 +264,31 @@ def test_last_change_distance_in_mined_rows(tmp_path):
     row = next(r for r in _mine(repo, tmp_path / "c") if r["outcome"] == "fixed")
     assert row["x"][INDEX["in_last_change"]] == 1.0
     assert row["x"][INDEX["last_change_distance"]] == 2.0  # line 1 vs added line 3
+
+
+def test_project_facts_from_config_texts():
+    from lintrank.core.project import facts_from_texts
+
+    facts = facts_from_texts({"setup.cfg": "[flake8]\nmax-line-length = 100\n"
+                                           "extend-ignore = E203, W503\n"
+                                           "per-file-ignores = tests/*: F401\n"})
+    assert facts.max_line_length == 100
+    assert facts.mentions("E203") and facts.mentions("F401") and not facts.mentions("E501")
+    ruff = facts_from_texts({"pyproject.toml": '[tool.ruff]\nline-length = 120\n'
+                                               '[tool.ruff.lint]\nselect = ["UP", "B9"]\n'})
+    assert ruff.max_line_length == 120 and ruff.mentions("B904") and not ruff.mentions("UP006")
+    assert facts_from_texts({"pyproject.toml": "[tool.black]\n"}).max_line_length == 88
+    assert facts_from_texts({"tox.ini": "[flake8\nbroken"}).max_line_length == 79
+
+
+def test_last_change_prefers_uncommitted_edits(tmp_path):
+    from lintrank.core.history import last_change, repo_history
+
+    repo = Repo(tmp_path / "r")
+    repo.commit("one", {"a.py": "a = 1\nb = 2\n", "b.py": "c = 3\n"})
+    repo.commit("two", {"a.py": "a = 1\nb = 3\n"})
+    assert last_change(str(repo.root), "HEAD", worktree=True) == {"a.py": ((2, 1),)}
+    (repo.root / "b.py").write_text("c = 3\nd = 4\n")
+    assert last_change(str(repo.root), "HEAD", worktree=True) == {"b.py": ((2, 1),)}
+    history = repo_history(str(repo.root))
+    assert history["a.py"].recent is None and history["b.py"].recent_distance(1) == 1.0
