@@ -19,6 +19,7 @@ COMMANDS = (
     "lintrank.core.cmd_debug",
     "lintrank.core.cmd_cache",
     "lintrank.core.cmd_feedback",
+    "lintrank.core.cmd_lsp",
     "lintrank.core.cmd_mine",
     "lintrank.core.cmd_train",
     "lintrank.core.cmd_eval",

@@ -1,0 +1,1 @@
+"""lintrank as a Language Server: ranked diagnostics in the editor (``lintrank lsp``)."""

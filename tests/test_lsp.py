@@ -1,0 +1,87 @@
+"""End to end: a real LSP client (pytest-lsp) talks to `lintrank lsp` over stdio."""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SAMPLE, lintrank_exe, write_tree
+
+pytest.importorskip("pygls")
+pytest_lsp = pytest.importorskip("pytest_lsp")
+from lsprotocol import types  # noqa: E402
+
+URI_TIMEOUT = 120.0
+
+
+async def start(root: Path, model: str, **options: object):  # type: ignore[no-untyped-def]
+    config = pytest_lsp.ClientServerConfig(
+        server_command=[lintrank_exe(), "lsp"],
+        server_env={**os.environ, "LINTRANK_CACHE_DIR": str(root / ".lintrank_cache")})
+    client = await config.start()
+    await client.initialize_session(types.InitializeParams(
+        capabilities=pytest_lsp.client_capabilities("visual-studio-code"),
+        root_uri=root.as_uri(),
+        initialization_options={"model": model, "tools": ["flake8", "pylint"],
+                                "threshold": 0.3, **options}))
+    return client
+
+
+async def next_diagnostics(client, uri: str) -> list[types.Diagnostic]:  # type: ignore[no-untyped-def]
+    """Wait for the next publishDiagnostics for ``uri`` (taken, so the next is new)."""
+    deadline = time.monotonic() + URI_TIMEOUT
+    while uri not in client.diagnostics:
+        assert time.monotonic() < deadline, "no diagnostics published"
+        await asyncio.sleep(0.05)
+    return list(client.diagnostics.pop(uri))
+
+
+@pytest.mark.asyncio
+async def test_open_change_save_publish_ranked_diagnostics(tmp_path: Path,
+                                                           baseline_model_path: str) -> None:
+    write_tree(tmp_path, SAMPLE)
+    path = tmp_path / "pkg" / "app.py"
+    uri, text = path.as_uri(), path.read_text()
+    client = await start(tmp_path, baseline_model_path, debounce=0.1)
+    try:
+        client.text_document_did_open(types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+        opened = await next_diagnostics(client, uri)
+        codes = {d.code for d in opened}
+        # Ranked and filtered: the undefined name is an error, style noise is gone.
+        assert {"F821", "E0602"} <= codes and "C0116" not in codes
+        top = next(d for d in opened if d.code == "F821")
+        assert top.severity == types.DiagnosticSeverity.Error
+        assert top.range.start == types.Position(7, 11)
+        assert top.source == "lintrank/flake8" and "score 0.90" in top.message
+        assert top.data["explanation"][0]["feature"] == "severity"
+        assert top.code_description.href.startswith("https://")
+        medium = next(d for d in opened if d.code == "F401")
+        assert medium.severity == types.DiagnosticSeverity.Warning
+
+        # An unsaved edit is analysed from the buffer (debounced): fixing the typo
+        # drops the error; pylint's findings on unchanged lines are carried over.
+        fixed = text.replace("return reslt", "return result")
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=fixed)]))
+        changed = await next_diagnostics(client, uri)
+        codes = {d.code for d in changed}
+        assert "F821" not in codes and "E0602" not in codes
+        assert {"F401", "W0611"} <= codes
+
+        path.write_text(fixed, encoding="utf-8")
+        client.text_document_did_save(types.DidSaveTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+        saved = await next_diagnostics(client, uri)
+        assert {d.code for d in saved} == codes
+
+        client.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+        assert await next_diagnostics(client, uri) == []
+        await client.shutdown_session()
+    finally:
+        await client.stop()
