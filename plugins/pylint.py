@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from pylint.checkers import BaseChecker
 from pylint.constants import MSG_TYPES, MSG_TYPES_STATUS
+from pylint.lint import pylinter
 from pylint.message import Message
 from pylint.reporters import CollectingReporter, MultiReporter
 
@@ -65,7 +66,23 @@ def load_configuration(linter: PyLinter) -> None:
     overrides = {"threshold": linter.config.lintrank_threshold,
                  "top": linter.config.lintrank_top}
     _settings([], overrides)  # a bad value fails now, not after the whole run
-    linter.set_reporter(RankingReporter(linter.reporter, overrides, linter.msg_status))
+    linter.set_reporter(RankingReporter(_coloured(linter), overrides, linter.msg_status))
+
+
+def _coloured(linter: PyLinter) -> BaseReporter | MultiReporter:
+    """The user's reporter after pylint's NO_COLOR / FORCE_COLOR handling.
+
+    pylint applies it to a lone default reporter after configuration, but skips
+    any MultiReporter, which the proxy is; so apply it here (a no-op when pylint
+    already did, as for an explicit --output-format).
+    """
+    reporter = linter.reporter
+    swap = getattr(pylinter, "_handle_force_color_no_color", None)  # pylint >= 4
+    if swap is None or isinstance(reporter, MultiReporter):
+        return reporter
+    no_color, force_color = getattr(linter, "_color_env", (False, False))
+    return swap(reporter, no_color=no_color, force_color=force_color,
+                explicit_format=False)
 
 
 def _settings(files: list[str], overrides: dict[str, object]) -> Settings:

@@ -71,6 +71,12 @@ def test_any_output_format_is_filtered(broken, fmt):
     assert "C0116" not in proc.stdout and "W0611" not in proc.stdout
 
 
+def test_force_color_still_colours_the_default_reporter(broken):
+    proc = run_tool("pylint", PLUGIN, "--lintrank-top=0", "pkg", cwd=broken, FORCE_COLOR="1")
+    assert proc.returncode == ERROR_BIT
+    assert "\x1b[" in proc.stdout and proc.stdout.count("E0602") == 2
+
+
 def test_several_outputs_and_output_file(broken, tmp_path):
     report, copy = tmp_path / "report.json", tmp_path / "text.txt"
     proc = run_tool("pylint", PLUGIN, "--lintrank-top=0",
