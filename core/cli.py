@@ -20,6 +20,7 @@ COMMANDS = (
     "lintrank.core.cmd_cache",
     "lintrank.core.cmd_feedback",
     "lintrank.core.cmd_lsp",
+    "lintrank.core.cmd_learn",
     "lintrank.core.cmd_mine",
     "lintrank.core.cmd_train",
     "lintrank.core.cmd_eval",

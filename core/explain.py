@@ -224,7 +224,7 @@ def records(entries: Sequence[Entry], model: RewardModel | None = None) -> list[
 
 def summary(entries: Sequence[Entry]) -> str:
     """One line: ``severity=error +0.31, priority:style=0.2 -0.12``."""
-    return ", ".join(f"{label} {delta:+.2f}" for label, delta in entries)
+    return ", ".join(f"{label} {delta:+.3f}" for label, delta in entries)
 
 
 def help_for(finding: Finding) -> dict[str, str]:

@@ -59,7 +59,17 @@ class CheckResult:
 
 
 def resolve_model(settings: Settings) -> RewardModel:
-    """The model to score with: --model / config, else the shipped default."""
+    """The model to score with: --model, else the project's, else the shipped one.
+
+    The project model is the one ``lintrank learn`` wrote to ``.lintrank/model.onnx``,
+    only when it ranked the project's later history better than the shipped model.
+    """
+    if not settings.model:
+        from lintrank.core.learn import project_model  # .lintrank/model.onnx
+
+        project = project_model(settings.root)
+        if project is not None:
+            return project
     path = settings.model or str(DEFAULT_MODEL)
     if settings.model and not os.path.isabs(path):
         path = os.path.join(settings.root, path) if not os.path.exists(path) else path

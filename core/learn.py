@@ -1,0 +1,214 @@
+"""Learn a project model from the repository's own history and its team's feedback.
+
+``lintrank learn`` mines the history with :mod:`lintrank.core.mine` (fixed
+findings are positives; findings suppressed with ``noqa``/``pylint: disable``
+or left alone are negatives), adds the verdicts of ``.lintrank/feedback.jsonl``
+(repeated, as explicit decisions weigh more than silence), and fits the same
+LightGBM model as ``lintrank train`` (:mod:`lintrank.core.train`).
+
+It is honest about whether that helps: a model fitted on the older part of the
+history (by commit time) is compared with the shipped model on the later part
+(:mod:`lintrank.core.evaluate`). Only when it ranks the later history better
+(higher AUC) is a model fitted on everything written to ``.lintrank/model.onnx``,
+which :func:`lintrank.core.pipeline.resolve_model` then prefers to the shipped one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from lintrank.core import evaluate, feedback
+from lintrank.core.exceptions import ModelError, UsageError
+from lintrank.core.onnx_model import RewardModel, load_model
+
+FOLDER = ".lintrank"
+MODEL_FILE = "model.onnx"
+FEEDBACK_REPEAT = 5  # one explicit verdict counts like this many mined findings
+TEST_FRACTION = 0.25  # the latest quarter of the mined findings (by commit time)
+
+
+def project_model_path(root: str) -> Path:
+    return Path(root) / FOLDER / MODEL_FILE
+
+
+def project_model(root: str) -> RewardModel | None:
+    """The project's learned model, when ``lintrank learn`` wrote a usable one."""
+    path = project_model_path(root)
+    if not path.is_file():
+        return None
+    try:
+        return load_model(str(path.resolve()))
+    except ModelError as exc:
+        warnings.warn(f"{exc}; using the shipped model (run `lintrank learn` again)",
+                      stacklevel=2)
+        return None
+
+
+@dataclasses.dataclass
+class Rows:
+    """Labelled feature rows with what the split and the metrics need."""
+
+    x: np.ndarray
+    y: np.ndarray
+    times: np.ndarray
+    commits: list[str]
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def take(self, mask: np.ndarray) -> Rows:
+        idx = np.flatnonzero(mask)
+        return Rows(self.x[idx], self.y[idx], self.times[idx],
+                    [self.commits[i] for i in idx])
+
+
+@dataclasses.dataclass
+class LearnReport:
+    """What ``lintrank learn`` found, measured and did."""
+
+    mined: int
+    fixed: int
+    suppressed: int
+    commits: int
+    verdicts: int
+    cut: float | None = None
+    test_rows: int = 0
+    test_fixed: int = 0
+    shipped: dict[str, float] = dataclasses.field(default_factory=dict)
+    project: dict[str, float] = dataclasses.field(default_factory=dict)
+    better: bool = False
+    reason: str = ""
+    written: str | None = None
+    seconds: float = 0.0
+
+
+def mine_rows(top: str, sources: list, max_commits: int | None, since: str | None,
+              jobs: int, cache_dir: str) -> tuple[Rows, dict[str, int]]:
+    """The repository's mined findings as rows, plus outcome counts."""
+    from lintrank.core.mine import MineOptions, mine
+
+    options = MineOptions(repo=top, name=os.path.basename(top), since=since,
+                          max_commits=max_commits, jobs=jobs, cache_dir=cache_dir)
+    xs, ys, times, commits = [], [], [], []
+    outcomes: dict[str, int] = {}
+    for row in mine(options, sources):
+        xs.append([math.nan if v is None else v for v in row["x"]])
+        ys.append(int(row["label"]))
+        times.append(float(row["time"]))
+        commits.append(row["commit"])
+        outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + 1
+    from lintrank.core.features import N_FEATURES
+
+    x = np.asarray(xs, dtype=np.float32).reshape(-1, N_FEATURES)
+    return Rows(x, np.asarray(ys, dtype=np.int8), np.asarray(times), commits), outcomes
+
+
+def feedback_rows(root: str, top: str, sources: list, cache, timeout: float) -> Rows:  # type: ignore[no-untyped-def]
+    """One row per latest verdict whose finding the analyzers still report."""
+    from lintrank.core.context import read_source
+    from lintrank.core.engine import analyse
+    from lintrank.core.features import N_FEATURES
+    from lintrank.core.history import repo_history
+    from lintrank.core.scorer import feature_matrix
+
+    entries = feedback.latest(feedback.load(root))
+    by_file: dict[str, list[feedback.Feedback]] = {}
+    for entry in entries:
+        rel = os.path.normpath(os.path.relpath(os.path.join(root, entry.path), top))
+        if os.path.isfile(os.path.join(top, rel)):
+            by_file.setdefault(rel, []).append(entry)
+    if not by_file:
+        return Rows(np.zeros((0, N_FEATURES), np.float32), np.zeros(0, np.int8),
+                    np.zeros(0), [])
+    found = analyse(sorted(by_file), top, sources, cache, len(sources), timeout).findings
+    matched, labels = [], []
+    for rel, group in by_file.items():
+        lines = read_source(os.path.join(top, rel)).splitlines()
+        in_file = [f for f in found if os.path.normpath(f.path) == rel]
+        for entry in group:
+            # The entry's path is root-relative; compare within this file only.
+            hit = feedback.match(dataclasses.replace(entry, path=rel.replace(os.sep, "/")),
+                                 in_file, lines)
+            if hit is not None:
+                matched.append(hit)
+                labels.append(int(entry.useful))
+    x = feature_matrix(matched, top, repo_history(top)) if matched else \
+        np.zeros((0, N_FEATURES), np.float32)
+    return Rows(x, np.asarray(labels, dtype=np.int8), np.full(len(labels), time.time()),
+                ["feedback"] * len(labels))
+
+
+def _params(n: int) -> dict:
+    # The shipped model's leaves need 100 findings; a project has far fewer.
+    return {"min_child_samples": max(5, min(100, n // 20)), "n_estimators": 200}
+
+
+def _fit(rows: Rows, verdicts: Rows):  # type: ignore[no-untyped-def]
+    from lintrank.core import train
+
+    x = np.concatenate([rows.x] + [verdicts.x] * FEEDBACK_REPEAT)
+    y = np.concatenate([rows.y] + [verdicts.y] * FEEDBACK_REPEAT)
+    return train.fit(x, y, _params(len(y)))
+
+
+def learn(root: str, top: str, rows: Rows, outcomes: dict[str, int], verdicts: Rows,
+          against: RewardModel, name: str) -> LearnReport:
+    """Compare on the later history; write the project model when it is better."""
+    from lintrank.core import train
+
+    report = LearnReport(mined=len(rows), fixed=int(rows.y.sum()),
+                         suppressed=outcomes.get("suppressed", 0),
+                         commits=len(set(rows.commits)), verdicts=len(verdicts))
+    if len(rows) < 20:
+        report.reason = f"only {len(rows)} findings in the history; too few to learn from"
+        return report
+    order = np.sort(rows.times)
+    report.cut = float(order[int(len(order) * (1 - TEST_FRACTION))])
+    older, later = rows.take(rows.times < report.cut), rows.take(rows.times >= report.cut)
+    report.test_rows, report.test_fixed = len(later), int(later.y.sum())
+    if len(set(later.y.tolist())) < 2 or len(set(older.y.tolist())) < 2:
+        report.reason = ("the older and the later history both need fixed and unfixed "
+                         "findings to compare the models")
+        return report
+    early = _fit(older, verdicts)
+    blob = train.to_onnx(early, name, 0.5)
+    report.project = evaluate.metrics(later.y, train.onnx_scores(blob, later.x), later.commits)
+    report.shipped = evaluate.metrics(later.y, against.predict(later.x), later.commits)
+    report.better = report.project["auc"] > report.shipped["auc"]
+    target = project_model_path(root)
+    if not report.better:
+        report.reason = "the shipped model ranks the later history at least as well"
+        if target.is_file():  # an older project model is no longer shown to help
+            target.unlink()
+            target.with_suffix(".json").unlink(missing_ok=True)
+        return report
+    final = _fit(rows, verdicts)
+    scores = train.predict(final, rows.x)
+    # Keep the same share of findings the shipped model keeps, so volume stays familiar.
+    keep = float(np.mean(against.predict(rows.x) >= against.default_threshold))
+    threshold = train.choose_threshold(scores, min(max(keep, 0.01), 1.0))
+    blob = train.to_onnx(final, name, threshold)
+    train.write_model(blob, str(target), {
+        "name": name, "threshold": threshold, "rows": len(rows) + len(verdicts),
+        "positives": report.fixed, "feedback": len(verdicts), "against": against.sha256,
+        "later_history": {"from": report.cut, "rows": report.test_rows,
+                          "project": report.project, "shipped": report.shipped}})
+    report.written = str(target)
+    return report
+
+
+def check_repo(root: str) -> str:
+    """The git work tree holding ``root``; learning needs its history."""
+    from lintrank.core.history import git_root
+
+    top = git_root(root)
+    if not top:
+        raise UsageError(f"{root} is not in a git work tree; `lintrank learn` mines its "
+                         "history")
+    return top

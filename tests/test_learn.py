@@ -1,0 +1,100 @@
+"""`lintrank learn` on a test-built repository: history + feedback -> project model."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import check_json, run_lintrank, write_tree
+
+pytest.importorskip("lightgbm")
+pytest.importorskip("onnxmltools")
+
+ROUNDS = 24
+LONG = "x" * 90
+
+
+def commit(root: Path, message: str, when: int) -> None:
+    env = {**os.environ, "GIT_AUTHOR_DATE": f"{when} +0000",
+           "GIT_COMMITTER_DATE": f"{when} +0000"}
+    for args in (["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@example.com",
+                                 "commit", "-qm", message]):
+        subprocess.run(["git", "-C", str(root), *args], check=True, env=env,
+                       capture_output=True)
+
+
+def module(r: int, fixed: bool) -> str:
+    assign = "b = a + 1" if fixed else "b=a + 1"
+    pragma = "  # noqa: E501" if fixed else ""
+    return (f'"""Module {r}."""\nimport os\n\n\ndef f{r}(a):\n    {assign}\n'
+            f'    text = "{LONG}"{pragma}\n    return b, text, os\n')
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    """The team fixes every E225 and silences every E501 with noqa, round after round."""
+    root = tmp_path_factory.mktemp("learnrepo")
+    write_tree(root, {"pyproject.toml": "[project]\nname = 'l'\n\n[tool.lintrank]\n"
+                                        "tools = ['flake8']\n", "pkg/__init__.py": ""})
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    when = 1_600_000_000
+    commit(root, "start", when)
+    for r in range(ROUNDS):
+        (root / "pkg" / f"m{r}.py").write_text(module(r, fixed=False), encoding="utf-8")
+        when += 3600
+        commit(root, f"add f{r}", when)
+        (root / "pkg" / f"m{r}.py").write_text(module(r, fixed=True), encoding="utf-8")
+        when += 3600
+        commit(root, f"tidy f{r}", when)
+    # Today's code: one new module with both codes and an unused import.
+    (root / "pkg" / "new.py").write_text(
+        f'"""New."""\nimport sys\n\n\ndef g(a):\n    b=a + 1\n    text = "{LONG}"\n'
+        "    return b, text\n", encoding="utf-8")
+    return root
+
+
+def test_learn_writes_a_better_project_model_that_check_uses(
+        repo: Path, baseline_model_path: str) -> None:
+    env = {"LINTRANK_CACHE_DIR": str(repo / ".lintrank_cache")}
+    run_lintrank("feedback", "pkg/new.py:2", "F401", "--not-useful", cwd=repo, env=env,
+                 check_rc=(0,))
+    proc = run_lintrank("learn", "--against", baseline_model_path, "--jobs", "1",
+                        cwd=repo, env=env, check_rc=(0,))
+    out = proc.stdout
+    assert f"from {2 * ROUNDS + 1} commits" in out or "commits" in out
+    assert "1 feedback verdicts" in out
+    shipped = next(line for line in out.splitlines() if line.strip().startswith("shipped"))
+    project = next(line for line in out.splitlines() if line.strip().startswith("project ("))
+    assert float(project.split()[-4]) > float(shipped.split()[-4])  # AUC, later history
+    assert "wrote .lintrank/model.onnx" in out
+    assert (repo / ".lintrank" / "model.onnx").is_file()
+
+    report = check_json("--threshold", "0", "pkg/new.py", cwd=repo, env=env)
+    assert report["model"]["name"].startswith("project:")
+    score = {r["code"]: r["score"] for r in report["findings"]}
+    # Fixed by the team ranks above what it silences and what it called not useful.
+    assert score["E225"] > score["E501"] and score["E225"] > score["F401"]
+    # With the shipped model (the severity baseline here) the order differs.
+    shipped_report = check_json("--threshold", "0", "--model", baseline_model_path,
+                                "pkg/new.py", cwd=repo, env=env)
+    base = {r["code"]: r["score"] for r in shipped_report["findings"]}
+    assert base["E225"] == base["E501"] < base["F401"]
+
+
+def test_learn_keeps_the_shipped_model_when_history_is_too_short(
+        tmp_path: Path, baseline_model_path: str) -> None:
+    write_tree(tmp_path, {"pyproject.toml": "[project]\nname = 's'\n", "a.py": "x=1\n"})
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    commit(tmp_path, "one", 1_600_000_000)
+    proc = run_lintrank("learn", "--against", baseline_model_path, "--tools", "flake8",
+                        cwd=tmp_path, check_rc=(0,))
+    assert "keeping the shipped model" in proc.stdout
+    assert not (tmp_path / ".lintrank" / "model.onnx").exists()
+
+
+def test_learn_outside_git_is_a_usage_error(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"pyproject.toml": "[project]\nname = 's'\n"})
+    proc = run_lintrank("learn", "--tools", "flake8", cwd=tmp_path)
+    assert proc.returncode == 2 and "git work tree" in proc.stderr
