@@ -53,8 +53,8 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, check=False, env=env)
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False,
+                          env=env)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode >= 32 or "critical error" in proc.stdout or "Traceback" in proc.stderr:

@@ -15,11 +15,13 @@ LR = "--format=lintrank"
 
 @pytest.fixture()
 def broken(tmp_path, baseline_model_path):
+    """A project with noise and two undefined names."""
     return make_tree(tmp_path, BROKEN, baseline_model_path)
 
 
 @pytest.fixture()
 def noise(tmp_path, baseline_model_path):
+    """A project with style noise only."""
     return make_tree(tmp_path, NOISE, baseline_model_path)
 
 
