@@ -1,18 +1,23 @@
-"""Built-in check LR904: a file Python cannot decode is reported, whatever the tools.
+"""Can Python load this file? LR904 for undecodable files; syntax checks for budgets.
 
 flake8 reads undecodable files as latin-1 and reports nothing, so with flake8 alone
 a file that Python refuses to import (bad UTF-8, a wrong PEP 263 cookie, a BOM that
 contradicts the cookie) would pass silently. The check decodes each file the way
 the interpreter does; it costs one read and one decode per file (milliseconds).
+
+:func:`syntax_broken` lets budget mode never skip a file with a syntax error, so a
+budget cannot hide one (the safety floor only protects findings that exist).
 """
 from __future__ import annotations
 
+import ast
 import codecs
 import io
 import os
 import tokenize
+import warnings
 
-from lintrank.core.files import read_regular
+from lintrank.core.files import MAX_PARSE_BYTES, read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.hookspecs import hookimpl
 
@@ -55,6 +60,28 @@ def check(files: list[str], root: str) -> list[Finding]:
                                     path=rel, line=line, column=column, severity="fatal",
                                     category="lintrank"))
     return findings
+
+
+def syntax_broken(files: list[str], root: str) -> set[str]:
+    """Files that Python cannot parse (syntax error, NUL byte, bad encoding, too deep).
+
+    Files over :data:`MAX_PARSE_BYTES` are not parsed (generated code; bounded cost).
+    """
+    broken = set()
+    for rel in files:
+        try:
+            data = read_regular(os.path.join(root, rel))
+        except OSError:
+            continue  # LR901 already, never skipped
+        if len(data) > MAX_PARSE_BYTES:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarnings belong to the analyzers
+                ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            broken.add(rel)
+    return broken
 
 
 @hookimpl

@@ -14,6 +14,7 @@ from lintrank.core.cache import Cache, cache_dir
 from lintrank.core.config import Settings
 from lintrank.core.context import FileContext
 from lintrank.core.critical import apply_policy as apply_critical, critical_files
+from lintrank.core.encoding import syntax_broken
 from lintrank.core.engine import EngineResult, Progress, analyse
 from lintrank.core.executors import open_executor
 from lintrank.core.exceptions import UsageError
@@ -197,8 +198,10 @@ def _analyse(files: list[str], settings: Settings, sources: list[Source],
     """Run the engine on the configured executor, with budget and critical paths."""
     jobs = settings.effective_jobs()
     budget = parse_budget(settings.budget) if settings.budget else None
+    never_skip = critical_files(files, settings.critical)
+    if budget:  # a budget must not hide a syntax error: those files always run
+        never_skip |= syntax_broken(files, settings.root)
     with open_executor(settings.executor, jobs, settings.scheduler,
                        settings.dask_workers) as (executor, capacity):
         return analyse(files, settings.root, sources, cache, jobs, settings.timeout,
-                       progress, executor, capacity, budget,
-                       frozenset(critical_files(files, settings.critical)))
+                       progress, executor, capacity, budget, frozenset(never_skip))

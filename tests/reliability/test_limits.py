@@ -55,3 +55,14 @@ def test_timeout_must_be_positive(tmp_path, model, value):
     assert run.rc == 2
     assert run.stderr.strip() == ("lintrank: error: configuration error in command line: "
                                   f"timeout must be positive, not {float(value):g}")
+
+
+def test_budget_never_skips_a_syntax_error(tmp_path, model):
+    files = {f"pkg/m{i}.py": "".join(f"x{j} = {j}\n" for j in range(300)) for i in range(20)}
+    files["pkg/zz_broken.py"] = "def broken(:\n    pass\n"
+    run = check(project(tmp_path, files), "--tools", "flake8", "--budget", "1%",
+                "--jobs", "1", model=model)
+    assert run.rc == 1, run.stderr
+    assert [(f["code"], f["kept"]) for f in run.of("pkg/zz_broken.py")] == [("E999", True)]
+    skipped = run.report["summary"]["skipped"]["flake8"]
+    assert "pkg/zz_broken.py" not in skipped and len(skipped) >= 1  # the budget did bite
