@@ -25,7 +25,7 @@ PER_CALL = {"flake8": 0.3, "pylint": 1.5, "ruff": 0.05}
 DEFAULT_DENSITY = {"flake8": 0.01, "pylint": 0.02, "ruff": 0.01}
 _OTHER_PER_LINE, _OTHER_PER_CALL, _OTHER_DENSITY = 1e-4, 0.5, 0.01
 _TEST_FACTOR = 0.5  # test code matters less to most teams (also what the model learns)
-_MAX_SAMPLES = 20  # cost rates follow a moving average over about this many batches
+_MAX_SAMPLES = 40  # costs are fitted to this many recent batches per analyzer
 _BUDGET_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|s)?\s*$")
 
 
@@ -74,36 +74,61 @@ class Unit:
 
 
 class CostModel:
-    """Seconds per line per analyzer, learned from every batch the engine runs."""
+    """Seconds per analyzer batch as ``per_call + per_line * lines``, learned.
+
+    Recent batches of each analyzer are kept in the cache; a least-squares line
+    through them gives both terms once batch sizes vary (pylint's start-up includes
+    inferring the modules a batch imports, which can dwarf the per-line work).
+    """
 
     def __init__(self, cache: Cache | None) -> None:
-        self.rates = dict(cache.get_costs()) if cache else {}
+        self.samples: dict[str, list[list[float]]] = dict(cache.get_costs()) if cache else {}
         self._cache = cache
+        self._fits: dict[str, tuple[float, float]] = {}
 
-    def per_line(self, tool: str) -> float:
-        known = self.rates.get(tool)
-        return known[0] if known else DEFAULT_PER_LINE.get(tool, _OTHER_PER_LINE)
+    def fit(self, tool: str) -> tuple[float, float]:
+        """(seconds per call, seconds per line) for ``tool``."""
+        if tool not in self._fits:
+            self._fits[tool] = _fit(self.samples.get(tool, []),
+                                    PER_CALL.get(tool, _OTHER_PER_CALL),
+                                    DEFAULT_PER_LINE.get(tool, _OTHER_PER_LINE))
+        return self._fits[tool]
 
-    @staticmethod
-    def per_call(tool: str) -> float:
-        return PER_CALL.get(tool, _OTHER_PER_CALL)
+    def per_call(self, tool: str) -> float:
+        return self.fit(tool)[0]
 
     def estimate(self, tool: str, lines: int) -> float:
         """Seconds for ``lines`` inside a batch (the start-up is paid per batch)."""
-        return self.per_line(tool) * max(lines, 1)
+        return self.fit(tool)[1] * max(lines, 1)
 
     def observe(self, tool: str, lines: int, seconds: float) -> None:
-        """Fold one finished batch into the moving average."""
-        if lines <= 0:
-            return
-        rate = max(seconds - self.per_call(tool), 0.2 * seconds) / lines
-        old, n = self.rates.get(tool, (rate, 0))
-        n = min(n, _MAX_SAMPLES - 1)
-        self.rates[tool] = ((old * n + rate) / (n + 1), n + 1)
+        """Remember one finished batch."""
+        if lines > 0:
+            kept = self.samples.setdefault(tool, [])
+            kept.append([float(lines), seconds])
+            del kept[:-_MAX_SAMPLES]
+            self._fits.pop(tool, None)
 
     def save(self) -> None:
-        if self._cache:
-            self._cache.put_costs(self.rates)
+        if self._cache and self.samples:
+            self._cache.put_costs(self.samples)
+
+
+def _fit(samples: list[list[float]], call: float, line: float) -> tuple[float, float]:
+    """Least squares ``seconds = a + b * lines`` with a, b >= 0, else one rate."""
+    if not samples:
+        return call, line
+    xs = [s[0] for s in samples]
+    ys = [s[1] for s in samples]
+    if len(samples) >= 3 and max(xs) >= 2 * min(xs):
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        sxx = sum((x - mx) ** 2 for x in xs)
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+        if slope > 0 and my - slope * mx >= 0:
+            return my - slope * mx, slope
+    # One batch size only: keep the default start-up, learn the rate around it.
+    rates = sorted(max(y - call, 0.2 * y) / x for x, y in zip(xs, ys))
+    return call, rates[len(rates) // 2]
 
 
 def make_units(missing: Iterable[tuple[str, str]], lines: dict[str, int],

@@ -25,8 +25,7 @@ CREATE TABLE IF NOT EXISTS scores (model TEXT NOT NULL, row BLOB NOT NULL,
 CREATE TABLE IF NOT EXISTS modules (digest TEXT PRIMARY KEY, payload TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outcomes (path TEXT NOT NULL, tool TEXT NOT NULL,
     mass REAL NOT NULL, findings INTEGER NOT NULL, PRIMARY KEY (path, tool)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS costs (tool TEXT PRIMARY KEY, per_line REAL NOT NULL,
-    samples INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS cost_samples (tool TEXT PRIMARY KEY, payload TEXT NOT NULL);
 """
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 
@@ -199,14 +198,19 @@ class Cache:
         self._write("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?)",
                     ((p, t, m, n) for (p, t), (m, n) in items.items()))
 
-    def get_costs(self) -> dict[str, tuple[float, int]]:
-        """Learned seconds per line and sample count per analyzer."""
-        return {t: (r, n) for t, r, n in
-                self._query("SELECT tool, per_line, samples FROM costs", ())}
+    def get_costs(self) -> dict[str, list[list[float]]]:
+        """Recent (lines, seconds) of analyzer batches, per analyzer."""
+        found: dict[str, list[list[float]]] = {}
+        for tool, payload in self._query("SELECT tool, payload FROM cost_samples", ()):
+            try:
+                rows = json.loads(payload)
+                found[tool] = [[float(x), float(y)] for x, y in rows]
+            except (ValueError, TypeError):
+                continue  # a damaged row: relearn
+        return found
 
-    def put_costs(self, items: dict[str, tuple[float, int]]) -> None:
-        self._write("INSERT OR REPLACE INTO costs VALUES (?, ?, ?)",
-                    ((t, r, n) for t, (r, n) in items.items()))
+    def put_costs(self, items: dict[str, list[list[float]]]) -> None:
+        self._put_json("cost_samples", items)  # type: ignore[arg-type]
 
     def info(self) -> dict[str, object]:
         """Counts and size for `lintrank cache info`."""

@@ -129,8 +129,12 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     total = sum(len(t.files) for t in tasks)
     done = 0
 
-    def finished(task: FileTask, batch_findings: list[Finding], seconds: float) -> None:
+    def finished(task: FileTask, batch_findings: list[Finding] | None,
+                 seconds: float) -> None:
         nonlocal done
+        if batch_findings is None:  # stopped at the end of the budget
+            cut.append(task)
+            return
         inside = set(task.files)
         for f in batch_findings:
             if f.path in inside:
@@ -148,8 +152,9 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
 
     if progress:
         progress(0, total, len(findings))
-    skipped = _execute(tasks, executor, capacity, deadline, finished)
-    for task in skipped:
+    cut: list[FileTask] = []
+    skipped = _execute(tasks, executor, capacity, deadline, finished, costs.per_call)
+    for task in [*skipped, *cut]:
         result.skipped.setdefault(task.source.name, []).extend(task.files)
     for name, todo in missing.items():
         result.skipped[name] = sorted(result.skipped.get(name, []))
@@ -157,7 +162,7 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     result.skipped = {k: v for k, v in result.skipped.items() if v}
     for name, extra_findings in general.items():
         findings.extend(extra_findings.values())
-        if cache and missing[name]:
+        if cache and missing[name] and extra_findings:
             cache.put_results({keys[(name, "")]: [f.to_dict() for f in extra_findings.values()]})
     if result.budget is not None:
         result.budget.update(spent_seconds=round(time.monotonic() - started, 3),
@@ -169,11 +174,13 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
 
 def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None,
              capacity: int, deadline: float | None,
-             finished: Callable[[FileTask, list[Finding], float], None]) -> list[FileTask]:
+             finished: Callable[[FileTask, list[Finding] | None, float], None],
+             startup: Callable[[str], float]) -> list[FileTask]:
     """Run tasks in order, ``capacity`` at a time; return those the deadline skipped.
 
-    Submitting only as slots free up keeps the order meaningful and lets the run
-    stop at the deadline without cancelling anything half-done.
+    Submitting only as slots free up keeps the order meaningful; a task started
+    under a deadline gets the time left as its limit (critical ones are exempt), and
+    one whose analyzer cannot even start up in the time left is skipped.
     """
     queue = collections.deque(tasks)
     skipped: list[FileTask] = []
@@ -182,11 +189,14 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
     running: dict[concurrent.futures.Future, FileTask] = {}
     try:
         while queue or running:
-            if deadline is not None and time.monotonic() >= deadline:
-                skipped.extend(t for t in queue if not t.critical)
-                queue = collections.deque(t for t in queue if t.critical)
             while queue and len(running) < capacity:
                 task = queue.popleft()
+                if deadline is not None and not task.critical:
+                    left = deadline - time.monotonic()
+                    if left < startup(task.source.name):
+                        skipped.append(task)
+                        continue
+                    task = dataclasses.replace(task, budget_left=left)
                 running[pool.submit(timed_task, task)] = task
             if not running:
                 break

@@ -29,6 +29,7 @@ class FileTask:
     lines: int = 0
     critical: bool = False
     file_timeout: float = 0.0  # the configured per-file limit (0: ``timeout`` only)
+    budget_left: float | None = None  # budget mode: seconds left when it was started
 
 
 def run_task(task: FileTask) -> list[Finding]:
@@ -62,10 +63,24 @@ def _part(task: FileTask, files: list[str]) -> FileTask:
     return dataclasses.replace(task, files=files, timeout=timeout)
 
 
-def timed_task(task: FileTask) -> tuple[list[Finding], float]:
-    """:func:`run_task` plus its duration where it ran (for the learned cost model)."""
+def timed_task(task: FileTask) -> tuple[list[Finding] | None, float]:
+    """:func:`run_task` plus its duration where it ran (for the learned cost model).
+
+    In budget mode a batch still running when the budget ends is stopped, and
+    ``None`` says so: its files are reported as skipped, not as analyzer failures.
+    """
     started = time.perf_counter()
-    findings = run_task(task)
+    if task.budget_left is not None and task.budget_left < task.timeout:
+        try:
+            findings = task.source.run(task.files, task.root, task.budget_left)
+        except AnalyzerCrash as exc:
+            if exc.timed_out:
+                return None, time.perf_counter() - started
+            findings = run_task(task)  # a real failure: isolate it as usual
+        except Exception:  # noqa: BLE001 - isolated (and reported) by run_task
+            findings = run_task(task)
+    else:
+        findings = run_task(task)
     return findings, time.perf_counter() - started
 
 
@@ -111,10 +126,12 @@ def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source
     full, limit = seconds_limit(budget, units, costs, capacity, batches=max(capacity, 1))
     # Small batches keep the overshoot past the deadline small; not so small that
     # analyzer start-up dominates.
-    target = min(max(limit * capacity / 6, 1.0), 30.0)
+    share = limit * capacity / 6
     groups: dict[tuple[str, bool], list[list[Unit]]] = {}
     for unit in units:
         cut = groups.setdefault((unit.tool, unit.critical), [[]])
+        # A batch's own work should at least match its start-up cost.
+        target = min(max(share, costs.per_call(unit.tool), 1.0), 60.0)
         if cut[-1] and (sum(u.cost for u in cut[-1]) + unit.cost > target
                         or len(cut[-1]) >= MAX_BATCH):
             cut.append([])

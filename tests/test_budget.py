@@ -1,8 +1,12 @@
 """Budget mode: ordering, stopping, reporting, critical paths never skipped (issue 5)."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from lintrank.core.budget import (
+    DEFAULT_PER_LINE,
+    PER_CALL,
     Budget,
     CostModel,
     describe_skipped,
@@ -12,6 +16,7 @@ from lintrank.core.budget import (
 )
 from lintrank.core.cache import Cache
 from lintrank.core.engine import analyse
+from lintrank.core.tasks import FileTask, timed_task
 from lintrank.plugins.flake8_source import SOURCE as FLAKE8
 from lintrank.plugins.pylint_source import SOURCE as PYLINT
 
@@ -41,15 +46,18 @@ def test_units_order_by_past_mass_per_second_with_critical_first(tmp_path):
     assert units[-1].path == "a.py"  # analysed last time and found nothing
 
 
-def test_cost_model_learns_and_persists(tmp_path):
+def test_cost_model_learns_start_up_and_rate_and_persists(tmp_path):
     cache = Cache(tmp_path / "c")
     costs = CostModel(cache)
-    default = costs.per_line("pylint")
-    for _ in range(5):
-        costs.observe("pylint", 1000, 1.5 + 1000 * default * 4)
+    assert costs.fit("pylint") == (PER_CALL["pylint"], DEFAULT_PER_LINE["pylint"])
+    for lines in (500, 1000, 4000, 8000):
+        costs.observe("pylint", lines, 10.0 + 0.001 * lines)
     costs.save()
-    learned = CostModel(cache).per_line("pylint")
-    assert learned > 2 * default
+    call, rate = CostModel(cache).fit("pylint")
+    assert call == pytest.approx(10.0) and rate == pytest.approx(0.001)
+    one_size = CostModel(None)
+    one_size.observe("flake8", 1000, 0.3 + 1000 * 2e-4)
+    assert one_size.fit("flake8")[1] == pytest.approx(2e-4)
 
 
 def test_tiny_budget_stops_reports_and_never_skips_critical(tmp_path):
@@ -81,3 +89,12 @@ def test_cli_budget_summary_and_full_budget(tmp_path, baseline_model_path):
     assert full["summary"]["budget"]["estimated_full_seconds"] > 0
     proc_text = run_lintrank("check", "--budget", "0.001", *base, cwd=tmp_path)
     assert "skipped" in proc_text.stdout and "--format json lists them" in proc_text.stdout
+
+
+def test_a_batch_running_past_the_budget_is_stopped_and_not_a_failure(tmp_path):
+    root = write_tree(tmp_path / "p", FILES)
+    task = FileTask(PYLINT, ["pkg/m0.py", "pkg/m1.py"], str(root), 60, budget_left=0.01)
+    findings, _ = timed_task(task)
+    assert findings is None  # reported as skipped by the engine, never as LR903
+    done, _ = timed_task(dataclasses.replace(task, budget_left=None))
+    assert done is not None and {f.path for f in done} == {"pkg/m0.py", "pkg/m1.py"}
