@@ -1,0 +1,247 @@
+"""Throughput of ``lintrank check``: cache, one-file edits, budget mode, Dask, memory.
+
+Builds trees from the training mirrors in ``/work/.mirror`` (or takes ``--tree``)
+under a temporary folder (never committed), runs the real ``lintrank`` CLI and
+prints ratios measured in this one run, as medians over ``--repeat`` rounds:
+
+* warm re-run vs cold run of ``lintrank check --tools flake8,pylint``;
+* one-file-edited re-run vs cold (a test file and a much-imported module);
+* budget mode: share of the full run's top-decile findings (by score) found,
+  against the share of the full run's wall time spent (after a config change,
+  with the last run's outcomes in the cache; and on a fresh cache);
+* Dask LocalCluster, 2 workers vs 1, on pylint-only work;
+* peak RSS of the lintrank process (and its whole process tree) on a big tree.
+
+Example: ``python benchmarks/throughput.py --repeat 3``
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+MIRRORS = Path("/work/.mirror")
+# The code only: the analyzers' defaults apply (pytest's own pylint config turns off
+# nearly every check, which would leave budget mode little to rank).
+MAIN = {"pytest-dev+pytest": ["src", "testing"]}
+DASK = {repo: ["src"] for repo in ("pallets+flask", "pallets+click", "pallets+jinja",
+                                   "pallets+werkzeug", "pallets+itsdangerous", "psf+requests")}
+BIG = ["pytest-dev+pytest", "Pylons+pyramid", "Textualize+rich", "aio-libs+aiohttp",
+       "pallets+werkzeug", "sqlalchemy+alembic", "pallets+flask", "pallets+click",
+       "jazzband+pip-tools", "pallets+jinja", "psf+requests", "pytest-dev+pluggy"]
+LINTRANK = str(Path(sys.executable).with_name("lintrank"))
+IMPORTED = "src/_pytest/nodes.py"  # imported by about 30 other modules
+SAMPLE = 3  # randomly chosen files edited per round (seeded: the same each run)
+
+
+def extract(repo: str, paths: list[str], dest: Path) -> None:
+    """``git archive`` a mirror's paths into ``dest`` (no history, no .git)."""
+    git = MIRRORS / repo / "repo"
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(git), "archive", "HEAD", *paths],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+
+
+def build_big(dest: Path, files: int) -> int:
+    """Combine mirrors (copies of them if needed) until ``files`` Python files exist."""
+    count, copy = 0, 0
+    while count < files:
+        for repo in BIG:
+            if count >= files:
+                break
+            extract(repo, [], dest / f"copy{copy}" / repo)
+            count = sum(1 for _ in dest.rglob("*.py"))
+        copy += 1
+    return count
+
+
+def run(args: list[str], cwd: Path) -> dict:
+    """Run lintrank; return wall seconds, the JSON report and peak RSS (MiB)."""
+    started = time.perf_counter()
+    proc = psutil.Popen([LINTRANK, "check", "--format", "json", "--quiet", *args], cwd=cwd,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak_main = peak_tree = 0
+    out_chunks: list[str] = []
+    reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()))
+    reader.start()
+    while proc.poll() is None:
+        try:
+            main = proc.memory_info().rss
+            tree = main + sum(c.memory_info().rss for c in proc.children(recursive=True))
+        except psutil.Error:
+            main = tree = 0
+        peak_main, peak_tree = max(peak_main, main), max(peak_tree, tree)
+        time.sleep(0.1)
+    reader.join()
+    seconds = time.perf_counter() - started
+    err = proc.stderr.read()
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"lintrank failed ({proc.returncode}): {err}")
+    return {"seconds": seconds, "report": json.loads("".join(out_chunks)),
+            "rss_main": peak_main / 2**20, "rss_tree": peak_tree / 2**20}
+
+
+def ident(f: dict) -> tuple:
+    return (f["tool"], f["code"], f["path"], f["line"], f["column"], f["message"])
+
+
+def top_decile(report: dict) -> set[tuple]:
+    """Findings scoring at least the score at the 10% rank (ties included)."""
+    ranked = sorted(report["findings"], key=lambda f: -f["score"])
+    if not ranked:
+        return set()
+    cut = ranked[max(math.ceil(len(ranked) * 0.1) - 1, 0)]["score"]
+    return {ident(f) for f in ranked if f["score"] >= cut}
+
+
+def touch_config(tree: Path, n: int) -> None:
+    """A config-file change: every cached result is invalid, past outcomes are not."""
+    with open(tree / "tox.ini", "a", encoding="utf-8") as handle:
+        handle.write(f"\n# lintrank benchmark {n}\n")
+
+
+def round_cache(tree: Path, model: list[str], budget: str, n: int) -> dict[str, float]:
+    """One round of cold / warm / edits / budget on ``tree``; return measurements."""
+    cache = Path(tempfile.mkdtemp(prefix="lr-bench-cache-"))
+    base = ["--tools", "flake8,pylint", "--cache-dir", str(cache), *model]
+    cold = run(base, tree)
+    out = {"cold": cold["seconds"], "warm": run(base, tree)["seconds"],
+           "files": cold["report"]["summary"]["files"],
+           "findings": cold["report"]["summary"]["findings"]}
+    files = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*.py"))
+    picks = random.Random(n).sample(files, SAMPLE)
+    for label, rels in (("random file", picks), ("imported module", [IMPORTED])):
+        seconds, redone = [], []
+        for rel in rels:
+            path = tree / rel
+            original = path.read_bytes()
+            # A code change (not a comment), so pylint's importers are invalidated too.
+            path.write_bytes(original + f"\n_lintrank_benchmark_edit = {n}\n".encode())
+            edited = run(base, tree)
+            seconds.append(edited["seconds"])
+            redone.append(sum(edited["report"]["summary"]["analysed"].values()))
+            path.write_bytes(original)
+        out[f"edit {label}"] = statistics.median(seconds)
+        out[f"edit {label} reanalysed"] = statistics.median(redone)
+    reference = top_decile(cold["report"])
+    out["top decile"] = len(reference)
+    touch_config(tree, n)
+    informed = run([*base, "--budget", budget], tree)
+    fresh = run(["--tools", "flake8,pylint", "--no-cache", *model, "--budget", budget], tree)
+    for label, result in (("informed", informed), ("fresh", fresh)):
+        found = {ident(f) for f in result["report"]["findings"]}
+        out[f"budget {label} found"] = len(reference & found) / max(len(reference), 1)
+        out[f"budget {label} time"] = result["seconds"] / cold["seconds"]
+        out[f"budget {label} skipped"] = sum(
+            map(len, result["report"]["summary"]["skipped"].values()))
+    shutil.rmtree(cache, ignore_errors=True)
+    return out
+
+
+def round_dask(tree: Path, model: list[str]) -> dict[str, float]:
+    """pylint-only work on 1 vs 2 LocalCluster workers, no cache."""
+    args = ["--tools", "pylint", "--no-cache", "--executor", "dask", *model]
+    one = run([*args, "--dask-workers", "1", "--jobs", "1"], tree)
+    two = run([*args, "--dask-workers", "2", "--jobs", "2"], tree)
+    same = one["report"]["findings"] == two["report"]["findings"]
+    return {"dask 1 worker": one["seconds"], "dask 2 workers": two["seconds"],
+            "dask same findings": float(same)}
+
+
+def model_args(tmp: Path, given: str | None) -> list[str]:
+    """The shipped model (or a baseline rebuilt for this schema if it does not load),
+    and a config without explanations: JSON turns them on, the default text output
+    (what the targets are about) does not compute them."""
+    config = tmp / "lintrank.toml"
+    config.write_text("[tool.lintrank]\nexplain = false\n", encoding="utf-8")
+    if given:
+        return ["--model", given, "--config", str(config)]
+    from lintrank.core.exceptions import ModelError
+    from lintrank.core.onnx_model import load_model
+    from lintrank.models import DEFAULT_MODEL
+
+    try:
+        load_model(str(DEFAULT_MODEL))
+        return ["--config", str(config)]
+    except ModelError as exc:
+        from lintrank.core.baseline import build
+
+        print(f"note: shipped model unusable ({exc.problem}); using a rebuilt baseline")
+        build(str(tmp / "baseline.onnx"))
+        return ["--model", str(tmp / "baseline.onnx"), "--config", str(config)]
+
+
+def median(rows: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tree", help="project folder to use (default: pytest's src+testing)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--budget", default="25%")
+    parser.add_argument("--big-files", type=int, default=5000)
+    parser.add_argument("--skip", default="", help="comma list of: cache,dask,rss")
+    parser.add_argument("--model")
+    opts = parser.parse_args()
+    skip = set(filter(None, opts.skip.split(",")))
+    tmp = Path(tempfile.mkdtemp(prefix="lr-bench-"))
+    model = model_args(tmp, opts.model)
+    tree = Path(opts.tree) if opts.tree else tmp / "main"
+    if not opts.tree:
+        for repo, paths in MAIN.items():
+            extract(repo, paths, tree)
+    print(f"cpus: {os.cpu_count()}, load: {os.getloadavg()[0]:.2f}, tree: {tree}")
+    if "cache" not in skip:
+        rows = [round_cache(tree, model, opts.budget, n) for n in range(opts.repeat)]
+        for key in rows[0]:
+            print(f"  {key:36} {[round(r[key], 3) for r in rows]}")
+        cold = median(rows, "cold")
+        print(f"{rows[0]['files']} files, {rows[0]['findings']} findings; "
+              f"cold {cold:.1f} s (median of {opts.repeat})")
+        print(f"warm vs cold:               {cold / median(rows, 'warm'):6.1f}x faster")
+        for label in ("random file", "imported module"):
+            print(f"one file edited ({label}): {cold / median(rows, 'edit ' + label):6.1f}x "
+                  f"faster ({median(rows, f'edit {label} reanalysed'):.0f} analyser-files "
+                  "re-analysed)")
+        for label in ("informed", "fresh"):
+            print(f"budget {opts.budget} ({label}): "
+                  f"{100 * median(rows, f'budget {label} found'):.0f}% of "
+                  f"{median(rows, 'top decile'):.0f} top-decile findings in "
+                  f"{100 * median(rows, f'budget {label} time'):.0f}% of the full run's time")
+    if "dask" not in skip:
+        several = tmp / "several"
+        for repo, paths in DASK.items():
+            extract(repo, paths, several / repo)
+        print(f"dask tree: {sum(1 for _ in several.rglob('*.py'))} files from {len(DASK)} "
+              "projects")
+        rows = [round_dask(several, model) for _ in range(opts.repeat)]
+        for key in rows[0]:
+            print(f"  {key:36} {[round(r[key], 3) for r in rows]}")
+        print(f"dask LocalCluster 2 workers vs 1 (pylint only): "
+              f"{median(rows, 'dask 1 worker') / median(rows, 'dask 2 workers'):.2f}x")
+    if "rss" not in skip:
+        big = tmp / "big"
+        count = build_big(big, opts.big_files)
+        cold = run(["--tools", "flake8", "--no-cache", *model], big)
+        print(f"peak RSS, {count} files, flake8, cold: lintrank {cold['rss_main']:.0f} MiB, "
+              f"with analyzer processes {cold['rss_tree']:.0f} MiB, "
+              f"{cold['report']['summary']['findings']} findings, {cold['seconds']:.0f} s")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
