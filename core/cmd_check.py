@@ -47,6 +47,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "since the git revision REF (working tree, staged or not)")
     p.add_argument("--new-only", action="store_true", default=None,
                    help="keep only findings on lines changed since HEAD (--diff HEAD)")
+    p.add_argument("--staged", action="store_true", default=None,
+                   help="pre-commit mode: keep only findings on lines staged for commit; "
+                        "when nothing is staged (a manual --all-files run), keep all")
     engine = p.add_argument_group("engine (throughput)")
     engine.add_argument("--budget", metavar="SECONDS|P%",
                         help="stop analysing after SECONDS, or P%% of the estimated full "
@@ -79,7 +82,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     apply(settings, options, source or "pyproject.toml")
     cli = {k: getattr(args, k) for k in ("tools", "threshold", "top", "format", "jobs",
                                           "cache", "cache_dir", "model", "quiet", "output",
-                                          "explain", "diff", "new_only", "budget",
+                                          "explain", "diff", "new_only", "staged", "budget",
                                           "executor", "scheduler", "dask_workers",
                                           "timeout", "model_fallback")}
     apply(settings, {k: v for k, v in cli.items() if v is not None}, "command line")

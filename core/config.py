@@ -64,6 +64,7 @@ class Settings:
     priorities: dict[str, float] = dataclasses.field(default_factory=dict)
     diff: str | None = None  # keep only findings on lines changed since this git ref
     new_only: bool = False  # keep only findings on lines changed since HEAD
+    staged: bool = False  # pre-commit: only staged lines, or everything when none are
 
     def effective_jobs(self) -> int:
         return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)

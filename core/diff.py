@@ -2,6 +2,7 @@
 
 ``--diff REF`` compares the working tree (staged and unstaged changes) with
 ``REF``; ``--new-only`` is ``--diff HEAD``. Untracked files count as wholly new.
+``--staged`` (for pre-commit) compares the index with HEAD.
 A finding is kept when its line was added or changed; a certain error (the
 safety floor) anywhere in a changed file is kept too, since the change may
 have caused it (a removed import makes an untouched line's name undefined).
@@ -11,18 +12,17 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import os
-import re
 import subprocess
 from collections.abc import Sequence
 
 from lintrank.core.config import Settings
 from lintrank.core.exceptions import UsageError
 from lintrank.core.finding import Finding
+from lintrank.core.history import parse_new_ranges
 from lintrank.core.policy import is_protected
 
 #: git's id of the empty tree: the "revision before the first commit".
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
 @dataclasses.dataclass
@@ -78,38 +78,39 @@ def resolve_ref(root: str, ref: str) -> str:
     raise UsageError(f"--diff: unknown git revision {ref!r}")
 
 
-def changed_lines(root: str, ref: str = "HEAD") -> ChangedLines:
-    """Lines of the working tree under ``root`` added or changed since ``ref``."""
+def changed_lines(root: str, ref: str = "HEAD", staged: bool = False) -> ChangedLines:
+    """Lines of the working tree under ``root`` added or changed since ``ref``.
+
+    With ``staged``, the lines of the index instead (what ``git commit`` would
+    record); untracked files are then left out, as they are not staged.
+    """
     commit = resolve_ref(root, ref)
     # --relative: paths relative to (and limited to) root, like the engine's paths.
-    out = _git(root, "diff", "--no-color", "--no-ext-diff", "--unified=0",
-               "--relative", "--diff-filter=d", commit, "--")
+    out = _git(root, "diff", *(["--cached"] if staged else []), "--no-color",
+               "--no-ext-diff", "--unified=0", "--relative", "--diff-filter=d", commit, "--")
     result = ChangedLines(ref=ref)
-    current: list[tuple[int, int]] | None = None
-    for line in out.splitlines():
-        if line.startswith("+++ "):
-            name = line[4:]
-            if name.startswith('"') and name.endswith('"'):
-                name = name[1:-1]  # git quotes names with unusual characters
-            name = name[2:] if name.startswith("b/") else name
-            current = None if name == "/dev/null" else \
-                result.ranges.setdefault(os.path.normpath(name), [])
-        elif current is not None and line.startswith("@@"):
-            match = _HUNK.match(line)
-            if match:
-                start, count = int(match.group(1)), int(match.group(2) or 1)
-                if count:
-                    current.append((start, start + count - 1))
-    for spans in result.ranges.values():
-        spans.sort()
-    result.ranges = {k: v for k, v in result.ranges.items() if v}
+    for path, spans in parse_new_ranges(out).items():
+        kept = sorted((start, start + count - 1) for start, count in spans if count)
+        if kept:  # a pure deletion leaves no new line to flag
+            result.ranges[os.path.normpath(path)] = kept
+    if staged:
+        return result
     untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", ".")
     result.whole = {os.path.normpath(p) for p in untracked.splitlines() if p}
     return result
 
 
 def for_settings(settings: Settings) -> ChangedLines | None:
-    """The changed lines a run is limited to (``--diff``/``--new-only``), else None."""
+    """The changed lines a run is limited to, else None (no limit).
+
+    ``--diff REF`` and ``--new-only`` compare the working tree; ``--staged`` (the
+    pre-commit hooks' default) compares the index, where pre-commit has stashed
+    unstaged edits away, and limits nothing when nothing is staged, so
+    ``pre-commit run --all-files`` on a clean tree still checks every line.
+    """
+    if settings.staged and not (settings.diff or settings.new_only):
+        changed = changed_lines(settings.root, "HEAD", staged=True)
+        return changed if changed.paths() else None
     ref = settings.diff or ("HEAD" if settings.new_only else None)
     return changed_lines(settings.root, ref) if ref else None
 

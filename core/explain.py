@@ -46,10 +46,12 @@ REFERENCE: dict[str, float] = {
     "days_since_change": 60.0, "file_authors": 3.0, "file_churn_lines": 500.0,
     "file_churn_lines_90d": 20.0, "max_line_length": 79.0, "line_excess": 0.0,
     "code_in_config": 0.0, "file_noqa_lines": 0.0, "file_noqa_same_code": 0.0,
+    "in_last_change": 0.0, "last_change_distance": 50.0,
 }
 _FLAGS = frozenset({"in_loop", "in_try", "in_except", "in_with", "in_class",
                     "module_level", "is_test_file", "is_init", "is_setup_or_conftest",
-                    "line_is_comment", "line_has_pragma", "code_in_config"})
+                    "line_is_comment", "line_has_pragma", "code_in_config",
+                    "in_last_change"})
 _NAMES = {"tool": TOOLS, "severity": SEVERITIES, "stmt_kind": STMT_KINDS,
           "scope_kind": SCOPE_KINDS}
 

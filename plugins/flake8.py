@@ -46,6 +46,19 @@ class LintrankFormatter(BaseFormatter):
             "--lintrank-top", type=int, default=None, metavar="N", parse_from_config=True,
             help="--format=lintrank: keep at most N findings (certain errors are "
                  "always kept on top)")
+        parser.add_option(
+            "--lintrank-diff", default=None, metavar="REF", parse_from_config=True,
+            help="--format=lintrank: keep only findings on lines changed since the git "
+                 "revision REF")
+        parser.add_option(
+            "--lintrank-new-only", action="store_true", default=None,
+            parse_from_config=True,
+            help="--format=lintrank: keep only findings on lines changed since HEAD")
+        parser.add_option(
+            "--lintrank-staged", action="store_true", default=None,
+            parse_from_config=True,
+            help="--format=lintrank: keep only findings on staged lines (pre-commit); "
+                 "all when nothing is staged")
 
     def after_init(self) -> None:
         """Read lintrank's settings now, so a bad value fails before the run."""
@@ -56,7 +69,9 @@ class LintrankFormatter(BaseFormatter):
         if self._aside:
             return
         overrides = {"threshold": self.options.lintrank_threshold,
-                     "top": self.options.lintrank_top}
+                     "top": self.options.lintrank_top, "diff": self.options.lintrank_diff,
+                     "new_only": self.options.lintrank_new_only,
+                     "staged": self.options.lintrank_staged}
         try:
             self._settings = host_settings(self.options.filenames or ["."], overrides,
                                            "flake8 options")

@@ -50,6 +50,18 @@ class LintrankOptions(BaseChecker):
             "type": "int", "default": None, "metavar": "<n>",
             "help": "Keep at most this many messages (certain errors are always kept).",
         }),
+        ("lintrank-diff", {
+            "type": "string", "default": None, "metavar": "<ref>",
+            "help": "Keep only messages on lines changed since this git revision.",
+        }),
+        ("lintrank-new-only", {
+            "action": "store_true", "default": None,
+            "help": "Keep only messages on lines changed since HEAD.",
+        }),
+        ("lintrank-staged", {
+            "action": "store_true", "default": None,
+            "help": "Keep only messages on staged lines (pre-commit); all when none are.",
+        }),
     )
 
 
@@ -64,7 +76,9 @@ def load_configuration(linter: PyLinter) -> None:
     if standing_aside() or isinstance(linter.reporter, (CollectingReporter, RankingReporter)):
         return
     overrides = {"threshold": linter.config.lintrank_threshold,
-                 "top": linter.config.lintrank_top}
+                 "top": linter.config.lintrank_top, "diff": linter.config.lintrank_diff,
+                 "new_only": linter.config.lintrank_new_only,
+                 "staged": linter.config.lintrank_staged}
     _settings([], overrides)  # a bad value fails now, not after the whole run
     linter.set_reporter(RankingReporter(_coloured(linter), overrides, linter.msg_status))
 

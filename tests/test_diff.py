@@ -115,3 +115,41 @@ def test_bad_ref_and_no_git_are_usage_errors(repo: Path, tmp_path_factory,
     plain = tmp_path_factory.mktemp("nogit")
     with pytest.raises(UsageError, match="git work tree"):
         changed_lines(str(plain), "HEAD")
+
+
+def test_plugins_take_the_diff_options(repo: Path, baseline_model_path: str) -> None:
+    import sys
+
+    with open(repo / "pyproject.toml", "a", encoding="utf-8") as handle:
+        handle.write(f"\n[tool.lintrank]\nmodel = '{baseline_model_path}'\nthreshold = 0\n")
+    bin_dir = Path(sys.executable).parent
+    flake8 = subprocess.run([str(bin_dir / "flake8"), "--format=lintrank",
+                             "--lintrank-new-only", "pkg"], cwd=repo, capture_output=True,
+                            text=True, check=False)
+    lines = flake8.stdout.splitlines()
+    assert any(":2:1: F401" in line for line in lines), flake8
+    assert not any(":1:1: F401" in line or ":6:6: E225" in line for line in lines)
+    pylint = subprocess.run([str(bin_dir / "pylint"), "--load-plugins=lintrank.plugins.pylint",
+                             "--lintrank-diff=HEAD", "pkg"], cwd=repo, capture_output=True,
+                            text=True, check=False)
+    assert ":2:0: W0611" in pylint.stdout and ":1:0: W0611" not in pylint.stdout, pylint
+    assert "C0116" in pylint.stdout and ":5:0: C0116" not in pylint.stdout  # new def only
+
+
+def test_precommit_hooks_report_only_staged_lines(tmp_path: Path,
+                                                  baseline_model_path: str) -> None:
+    from tests.test_precommit import hook_results, hooks_repo, project, try_repo
+
+    hooks = hooks_repo.__wrapped__(tmp_path)  # type: ignore[attr-defined]
+    tree = project(tmp_path / "proj", {"old.py": "def f():\n    return undefined_old\n",
+                                       "new.py": "X = 1\n"}, baseline_model_path)
+    (tree / "new.py").write_text("X = 1\nY = undefined_new\n", encoding="utf-8")
+    subprocess.run(["git", "add", "new.py"], cwd=tree, check=True)
+    proc = try_repo(hooks, tree, tmp_path)
+    assert list(hook_results(proc.stdout).values()) == ["Failed"] * 3, proc.stdout
+    assert "undefined_new" in proc.stdout and "undefined_old" not in proc.stdout
+    # Nothing staged (a manual `pre-commit run --all-files`): every line is checked.
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com",
+                    "commit", "-qm", "new"], cwd=tree, check=True)
+    proc = try_repo(hooks, tree, tmp_path)
+    assert "undefined_new" in proc.stdout and "undefined_old" in proc.stdout
