@@ -98,3 +98,14 @@ def test_a_batch_running_past_the_budget_is_stopped_and_not_a_failure(tmp_path):
     assert findings is None  # reported as skipped by the engine, never as LR903
     done, _ = timed_task(dataclasses.replace(task, budget_left=None))
     assert done is not None and {f.path for f in done} == {"pkg/m0.py", "pkg/m1.py"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--budget", "soon"], "budget must be SECONDS or P%"),
+    (["--budget", "150%"], "within (0, 100]"),
+    (["--executor", "dask", "--config", "bad.toml"], "executor must be local or dask"),
+])
+def test_bad_engine_options_exit_2(tmp_path, args, message):
+    write_tree(tmp_path, {**FILES, "bad.toml": '[tool.lintrank]\nexecutor = "spark"\n'})
+    proc = run_lintrank("check", *args, cwd=tmp_path)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr

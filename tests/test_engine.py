@@ -123,3 +123,12 @@ def test_findings_outside_the_batch_are_kept_once_and_cached(tree, tmp_path):
     warm = _run(tree, [PYLINT], cache, jobs=2)
     assert len(config_findings(cold)) == 1 and warm.analysed == {"pylint": 0}
     assert _keys(warm.findings) == _keys(cold.findings)
+
+
+def test_progress_reports_files_and_findings(tree, tmp_path):
+    seen: list[tuple[int, int, int]] = []
+    files = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*.py"))
+    result = analyse(files, str(tree), [FLAKE8], None, 2, 60,
+                     progress=lambda *a: seen.append(a))
+    assert seen[0][0] == 0 and seen[-1][:2] == (4, 4)
+    assert seen[-1][2] == len(result.findings)
