@@ -23,7 +23,7 @@ from lintrank.core.budget import Budget, CostModel, make_units, order
 from lintrank.core.cache import Cache
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
-from lintrank.core.imports import dependency_digests, module_facts
+from lintrank.core.imports import dependency_digests, module_facts, valid_facts
 from lintrank.core.sources import AnalyzerCrash, Source
 from lintrank.core.tasks import (
     CRASHED,
@@ -61,19 +61,26 @@ class EngineResult:
     budget: dict[str, object] | None = None
 
 
-def read_files(files: Sequence[str], root: str) -> tuple[dict[str, bytes], list[Finding]]:
-    """Content per readable file, and an LR901 finding per unreadable one."""
-    contents: dict[str, bytes] = {}
+def scan_files(files: Sequence[str], root: str
+               ) -> tuple[dict[str, str], dict[str, int], list[Finding]]:
+    """Content digest and line count per readable file; LR901 per unreadable one.
+
+    Contents are not kept: on 5,000 files they would be the engine's largest memory.
+    """
+    digests: dict[str, str] = {}
+    lines: dict[str, int] = {}
     problems: list[Finding] = []
     for rel in files:
         try:
-            contents[rel] = read_regular(os.path.join(root, rel))  # never blocks on a FIFO
+            data = read_regular(os.path.join(root, rel))  # never blocks on a FIFO
+            digests[rel] = hashlib.blake2b(data, digest_size=16).hexdigest()
+            lines[rel] = data.count(b"\n") + 1
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             problems.append(Finding(tool="lintrank", code=UNREADABLE, path=rel, line=1,
                                     message=f"cannot read file: {reason}",
                                     severity="fatal", category="lintrank"))
-    return contents, problems
+    return digests, lines, problems
 
 
 def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache | None,
@@ -83,12 +90,10 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
             ) -> EngineResult:
     """Analyse ``files`` (relative to ``root``) with every source; use the cache."""
     started = time.monotonic()
-    contents, findings = read_files(files, root)
+    digests, lines, findings = scan_files(files, root)
     result = EngineResult(findings=findings)
-    readable = [f for f in files if f in contents]
-    digests = {f: hashlib.blake2b(contents[f], digest_size=16).hexdigest() for f in readable}
-    lines = {f: contents[f].count(b"\n") + 1 for f in readable}
-    deps = (_dependencies(readable, contents, digests, cache)
+    readable = [f for f in files if f in digests]
+    deps = (_dependencies(readable, root, digests, cache)
             if any(s.name in CROSS_MODULE for s in sources) else {})
     costs = CostModel(cache)
     missing: dict[str, list[str]] = {}
@@ -217,14 +222,21 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
     return skipped
 
 
-def _dependencies(files: list[str], contents: dict[str, bytes], digests: dict[str, str],
+def _dependencies(files: list[str], root: str, digests: dict[str, str],
                   cache: Cache | None) -> dict[str, str]:
     """Per file, the digest of the local modules it imports (facts cached by content)."""
-    known = cache.get_modules(list(set(digests.values()))) if cache else {}
-    fresh = {digests[f]: module_facts(contents[f]) for f in files if digests[f] not in known}
+    cached = cache.get_modules(list(set(digests.values()))) if cache else {}
+    known = {k: v for k, v in cached.items() if valid_facts(v)}
+    fresh: dict[str, dict] = {}
+    for f in files:
+        if digests[f] not in known and digests[f] not in fresh:
+            data = _read(root, f)
+            facts = module_facts(data)
+            if hashlib.blake2b(data, digest_size=16).hexdigest() == digests[f]:
+                fresh[digests[f]] = facts  # (a file edited since the scan is not cached)
+            known[digests[f]] = facts
     if cache and fresh:
         cache.put_modules(fresh)
-    known.update(fresh)
     return dependency_digests(files, {f: known[digests[f]] for f in files})
 
 
@@ -240,6 +252,13 @@ def _decode(hits: dict[str, list[dict]]) -> dict[str, list[Finding]]:
                and type(f.line) is int and type(f.column) is int for f in found):
             decoded[key] = found
     return decoded
+
+
+def _read(root: str, rel: str) -> bytes:
+    try:
+        return read_regular(os.path.join(root, rel))
+    except OSError:
+        return b""  # gone since the scan: the analyzer will report it
 
 
 def _key(source: Source, fingerprint: str, rel: str, digest: str, deps: str) -> str:

@@ -46,6 +46,17 @@ def module_facts(data: bytes) -> dict[str, object]:
     return {"syntax": syntax, "imports": imports}
 
 
+def valid_facts(facts: object) -> bool:
+    """Whether cached facts have the shape :func:`module_facts` gives (else: a miss)."""
+    if not isinstance(facts, dict) or not isinstance(facts.get("syntax"), str):
+        return False
+    imports = facts.get("imports")
+    return isinstance(imports, list) and all(
+        isinstance(i, list) and len(i) == 3 and type(i[0]) is int and isinstance(i[1], str)
+        and isinstance(i[2], list) and all(isinstance(n, str) for n in i[2])
+        for i in imports)
+
+
 def module_names(files: Sequence[str]) -> dict[str, str]:
     """Dotted module name -> file, with packages found by their ``__init__.py``."""
     present = set(files)

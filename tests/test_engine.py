@@ -132,3 +132,12 @@ def test_progress_reports_files_and_findings(tree, tmp_path):
                      progress=lambda *a: seen.append(a))
     assert seen[0][0] == 0 and seen[-1][:2] == (4, 4)
     assert seen[-1][2] == len(result.findings)
+
+
+def test_damaged_module_facts_in_the_cache_are_misses(tree, tmp_path):
+    cache = Cache(tmp_path / "cache")
+    _run(tree, [PYLINT], cache)
+    digests = [row[0] for row in cache._query("SELECT digest FROM modules", ())]
+    cache.put_modules({d: {"syntax": 1, "imports": [["x"]]} for d in digests})
+    again = _run(tree, [PYLINT], cache)
+    assert again.analysed == {"pylint": 0}  # same facts recomputed: same keys
