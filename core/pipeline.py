@@ -20,7 +20,7 @@ from lintrank.core.executors import open_executor
 from lintrank.core.exceptions import UsageError
 from lintrank.core.files import discover
 from lintrank.core.finding import Finding, ScoredFinding
-from lintrank.core.history import git_root, repo_history
+from lintrank.core.history import FileHistory, git_root, repo_history
 from lintrank.core.onnx_model import RewardModel, load_or_fallback
 from lintrank.core.plugin_manager import get_plugin_manager
 from lintrank.core.policy import rank
@@ -102,16 +102,15 @@ def open_cache(settings: Settings) -> Cache | None:
 
 def score_findings(findings: list[Finding], settings: Settings, model: RewardModel,
                    cache: Cache | None,
-                   contexts: dict[str, FileContext] | None = None) -> list[ScoredFinding]:
+                   contexts: dict[str, FileContext] | None = None,
+                   history: dict[str, FileHistory] | None = None) -> list[ScoredFinding]:
     """Score and rank findings; the single scoring path of CLI, plugins and LSP.
 
-    ``contexts`` replaces the on-disk text of some files (an editor's unsaved buffer).
+    ``contexts`` replaces the on-disk text of some files (an editor's unsaved buffer);
+    ``history`` is :func:`project_history`, when the caller already has it.
     """
-    history = {}
-    if settings.history and findings:
-        top = git_root(settings.root)
-        if top:
-            history = _rebase(repo_history(top), top, settings.root)
+    if history is None:
+        history = project_history(settings) if settings.history and findings else {}
     rows = feature_matrix(findings, settings.root, history, contexts)
     changed = diff.for_settings(settings)
     if changed is not None:  # after the features: densities still count every finding
@@ -135,6 +134,12 @@ def explaining(settings: Settings) -> bool:
     """Explanations are on by default where they are machine-read (JSON, SARIF)."""
     return settings.explain if settings.explain is not None else \
         settings.format in ("json", "sarif")
+
+
+def project_history(settings: Settings) -> dict[str, FileHistory]:
+    """Git history features of the project's files, keyed by root-relative path."""
+    top = git_root(settings.root)
+    return _rebase(repo_history(top), top, settings.root) if top else {}
 
 
 def _rebase(history: dict, top: str, root: str) -> dict:

@@ -11,8 +11,10 @@ carried over to the lines whose text has not changed.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 
@@ -21,7 +23,8 @@ from lintrank.core.context import build_context, read_source
 from lintrank.core.engine import analyse
 from lintrank.core.finding import Finding, ScoredFinding
 from lintrank.core.onnx_model import RewardModel
-from lintrank.core.pipeline import open_cache, resolve_model, score_findings, select_sources
+from lintrank.core.pipeline import (open_cache, project_history, resolve_model,
+                                    score_findings, select_sources)
 from lintrank.core.sources import CONFIG_FILES
 
 #: Analyzers that need the real project around the file (imports) run on save only.
@@ -51,6 +54,8 @@ class Workspace:
         self._shadow: str | None = None
         self._last: dict[str, _Last] = {}
         self._lock = threading.Lock()  # one analysis at a time per workspace
+        self._history_key: str | None = None
+        self._history_value: dict = {}
 
     def analyse(self, rel: str, text: str) -> list[ScoredFinding]:
         """Ranked findings of ``text``, the current content of ``rel`` (root-relative)."""
@@ -74,7 +79,8 @@ class Workspace:
                 findings = self._run(rel, self._write_shadow(rel, text), live, cache)
                 findings += self._carried(rel, lines)
             contexts = {rel: build_context(rel, text)}
-            return score_findings(findings, self.settings, self.model, cache, contexts)
+            return score_findings(findings, self.settings, self.model, cache, contexts,
+                                  self._history())
         finally:
             if cache:
                 cache.close()
@@ -83,6 +89,21 @@ class Workspace:
         jobs = max(len(sources), 1)  # the analyzers of one file run side by side
         result = analyse([rel], root, sources, cache, jobs, self.settings.timeout)
         return [f for f in result.findings if os.path.normpath(f.path) == os.path.normpath(rel)]
+
+    def _history(self) -> dict:
+        """:func:`project_history`, recomputed only when HEAD or the edits on disk move.
+
+        perf: the full ``git log`` behind it costs most of a warm save (0.35 s of
+        0.4 s on click); HEAD plus a digest of the uncommitted diff (what its
+        last-change features read) cost about 30 ms.
+        """
+        if not self.settings.history:
+            return {}
+        key = _git_state(self.root)
+        if key is None or key != self._history_key:
+            self._history_value = project_history(self.settings)
+            self._history_key = key
+        return self._history_value
 
     def _carried(self, rel: str, lines: list[str]) -> list[Finding]:
         """Saved-only findings whose line text is unchanged, moved with their line."""
@@ -120,3 +141,16 @@ class Workspace:
         if self._shadow:
             shutil.rmtree(self._shadow, ignore_errors=True)
             self._shadow = None
+
+
+def _git_state(root: str) -> str | None:
+    """HEAD and a digest of the uncommitted Python diff; None outside git."""
+    try:
+        head = subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True,
+                              text=True, check=True, stdin=subprocess.DEVNULL).stdout
+        diff = subprocess.run(["git", "-C", root, "diff", "-U0", "--no-color", "--no-ext-diff",
+                               "HEAD", "--", "*.py"], capture_output=True, check=True,
+                              stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head.strip() + ":" + hashlib.blake2b(diff, digest_size=16).hexdigest()
