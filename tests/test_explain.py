@@ -184,3 +184,19 @@ def test_text_explain_flag(tmp_path: Path, baseline_model_path: str) -> None:
                              "--tools", "flake8", "--threshold", "0", cwd=tmp_path,
                              check_rc=(1,))
     assert "why: " in explained.stdout and "help:" in explained.stdout
+
+
+def test_sarif_carries_explanations_and_config_can_turn_them_off(
+        tmp_path: Path, baseline_model_path: str) -> None:
+    write_tree(tmp_path, SAMPLE)
+    proc = run_lintrank("check", "--format", "sarif", "--model", baseline_model_path,
+                        "--tools", "flake8", cwd=tmp_path, check_rc=(1,))
+    run = json.loads(proc.stdout)["runs"][0]
+    result = next(r for r in run["results"] if r["ruleId"] == "F821")
+    assert result["properties"]["explanation"][0]["feature"] == "severity"
+    rule = run["tool"]["driver"]["rules"][result["ruleIndex"]]
+    assert "undefined names" in rule["help"]["text"]  # the analyzer's own description
+    with open(tmp_path / "pyproject.toml", "a", encoding="utf-8") as handle:
+        handle.write("\n[tool.lintrank]\nexplain = false\n")
+    report = check_json("--model", baseline_model_path, "--tools", "flake8", cwd=tmp_path)
+    assert all("explanation" not in r for r in report["findings"])
