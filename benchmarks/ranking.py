@@ -36,7 +36,7 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None) -> dict:
     """Per-repository and mean metrics of the model and the baselines."""
     data = load(paths)
     for group in drop:
-        for name in GROUPS[group]:
+        for name in GROUPS.get(group, (group,)):
             data.x[:, INDEX[name]] = np.nan
     repos = sorted(set(data.repos))
     per_repo = {}
@@ -84,8 +84,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("datasets", nargs="+")
     parser.add_argument("--json", metavar="OUT", help="also write the full results as JSON")
-    parser.add_argument("--drop", action="append", default=[], choices=sorted(GROUPS),
-                        help="blank a feature group (ablation)")
+    parser.add_argument("--drop", action="append", default=[],
+                        choices=sorted(GROUPS) + sorted(INDEX),
+                        help="blank a feature group or one feature (ablation)")
     parser.add_argument("--params", default="{}",
                         help="JSON object overriding LightGBM parameters (tuning)")
     args = parser.parse_args()
