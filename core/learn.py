@@ -176,7 +176,9 @@ def learn(root: str, top: str, rows: Rows, outcomes: dict[str, int], verdicts: R
         report.reason = ("the older and the later history both need fixed and unfixed "
                          "findings to compare the models")
         return report
-    early = _fit(older, verdicts)
+    # Feedback is given today, after the later history: fitting on it here would
+    # leak the future into the comparison, so only the final model sees it.
+    early = _fit(older, verdicts.take(np.zeros(len(verdicts), dtype=bool)))
     blob = train.to_onnx(early, name, 0.5)
     report.project = evaluate.metrics(later.y, train.onnx_scores(blob, later.x), later.commits)
     report.shipped = evaluate.metrics(later.y, against.predict(later.x), later.commits)
