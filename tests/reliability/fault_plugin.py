@@ -129,6 +129,13 @@ def _in_dask_worker():
 
 
 @hookimpl
+def lintrank_add_findings(files, root):
+    if os.environ.get("LRT_ADD_FINDINGS_BUG"):
+        raise RuntimeError("bug in a plugin's lintrank_add_findings")
+    return None
+
+
+@hookimpl
 def lintrank_sources():
     return [Faulty(), Missing(), Unavailable(), MutatingFlake8(), WorkerKiller()]
 '''

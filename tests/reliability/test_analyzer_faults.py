@@ -118,3 +118,13 @@ def test_file_turning_into_fifo_mid_run_times_out(tmp_path, plugin_env, model):
     assert finding["message"] == "flake8 could not analyse this file: timed out after 2 s"
     assert run.rows("ok.py") == [("ok.py", 1, "flake8", "F401")]
     assert run.rows("good.py") == GOOD_FLAKE8
+
+
+def test_unexpected_error_is_one_line_and_exit_2(tmp_path, plugin_env, model):
+    """A bug outside the analyzers: one clear line (no traceback), exit status 2."""
+    env = {**plugin_env, "LRT_ADD_FINDINGS_BUG": "1"}
+    run = check(project(tmp_path), "--tools", "flake8", model=model, env=env)
+    assert run.rc == 2
+    assert run.stderr == ("lintrank: internal error: RuntimeError: bug in a plugin's "
+                          "lintrank_add_findings\n  this is a bug: rerun with "
+                          "`lintrank --debug ...` and report the traceback\n")

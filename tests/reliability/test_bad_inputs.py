@@ -176,3 +176,13 @@ def test_ruff_reports_syntax_and_encoding(tmp_path, model):
     assert {c for t, c, _ in _rows(run, "syntax_error.py") if t == "ruff"} == {"invalid-syntax"}
     assert ("ruff", "E902", 1) in _rows(run, "latin1_no_cookie.py")
     assert ("ruff", "F821", 5) in _rows(run, "good.py")
+
+
+def test_odd_but_valid_files_keep_nothing_and_exit_0(tmp_path, model):
+    """Nothing certain to report: exit status 0, whatever the encoding oddities."""
+    names = ("empty.py", "bom.py", "crlf.py", "latin1_with_cookie.py", "long_line.py")
+    root = project(tmp_path, {name: CASES[name][0] for name in names})
+    (root / "good.py").unlink()
+    run = check(root, "--tools", "flake8", model=model)
+    assert run.rc == 0, run.stderr
+    assert run.kept() == [] and len(run.report["findings"]) == 3  # F401, F401, E501
