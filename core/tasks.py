@@ -6,6 +6,8 @@ any executor can run them: a local pool or a Dask cluster.
 from __future__ import annotations
 
 import dataclasses
+import os
+import tempfile
 import time
 from collections.abc import Sequence
 
@@ -30,9 +32,10 @@ class FileTask:
     critical: bool = False
     file_timeout: float = 0.0  # the configured per-file limit (0: ``timeout`` only)
     budget_left: float | None = None  # budget mode: seconds left when it was started
+    estimate: float = 0.0  # expected seconds, from the learned cost model
 
 
-def run_task(task: FileTask) -> list[Finding]:
+def run_task(task: FileTask, probed: bool = False) -> list[Finding]:
     """Run one task, isolating files that make the analyzer fail or hang."""
     try:
         return task.source.run(task.files, task.root, task.timeout)
@@ -41,9 +44,28 @@ def run_task(task: FileTask) -> list[Finding]:
             AnalyzerCrash(task.source.name, f"{type(exc).__name__}: {exc}")
         if len(task.files) == 1:
             return failed(task, crash)
+        if not probed and _fails_on_empty_file(task):
+            # A broken config or install fails on every file: bisecting would run the
+            # analyzer 2n-1 times (minutes for a pre-commit hook) to learn nothing.
+            return failed(task, AnalyzerCrash(
+                crash.tool, f"{crash.detail} (it fails on an empty file too: a "
+                            "configuration or installation problem)", crash.timed_out))
         half = len(task.files) // 2
-        return [*run_task(_part(task, task.files[:half])),
-                *run_task(_part(task, task.files[half:]))]
+        return [*run_task(_part(task, task.files[:half]), True),
+                *run_task(_part(task, task.files[half:]), True)]
+
+
+def _fails_on_empty_file(task: FileTask) -> bool:
+    """Whether the analyzer also fails on an empty module (run from the same root)."""
+    with tempfile.TemporaryDirectory(prefix="lintrank-probe-") as folder:
+        probe = os.path.join(folder, "lintrank_probe.py")
+        open(probe, "wb").close()
+        try:
+            task.source.run([probe], task.root, min(task.timeout, task.file_timeout
+                                                     or task.timeout))
+        except Exception:  # noqa: BLE001 - any failure counts, as in run_task
+            return True
+    return False
 
 
 def failed(task: FileTask, crash: AnalyzerCrash) -> list[Finding]:
@@ -112,13 +134,15 @@ def make_task(source: Source, files: list[str], root: str, timeout: float,
     # never more than ``timeout`` per file, so a 10 MB file on which pylint never
     # finishes costs a bounded time (its estimated slack would be minutes).
     limit = min(timeout + 4 * costs.estimate(source.name, n), timeout * len(files))
-    return FileTask(source, files, root, limit, n, critical, file_timeout=timeout)
+    return FileTask(source, files, root, limit, n, critical, file_timeout=timeout,
+                    estimate=costs.per_call(source.name) + costs.estimate(source.name, n))
 
 
 def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source],
                 root: str, timeout: float, lines: dict[str, int], costs: CostModel,
                 capacity: int) -> tuple[list[FileTask], float, dict[str, object]]:
-    """Budget mode: batches in reward-per-second order, the time limit, a summary.
+    """Budget mode: batches in reward-per-second order, the estimated full wall
+    seconds, and a summary.
 
     ``units`` come ordered (critical first); each analyzer's units are cut into
     consecutive batches, and batches run in the order of their best unit.
@@ -126,12 +150,15 @@ def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source
     full, limit = seconds_limit(budget, units, costs, capacity, batches=max(capacity, 1))
     # Small batches keep the overshoot past the deadline small; not so small that
     # analyzer start-up dominates.
-    share = limit * capacity / 6
+    share, spent = limit * capacity / 6, 0.0
     groups: dict[tuple[str, bool], list[list[Unit]]] = {}
     for unit in units:
         cut = groups.setdefault((unit.tool, unit.critical), [[]])
-        # A batch's own work should at least match its start-up cost.
-        target = min(max(share, costs.per_call(unit.tool), 1.0), 60.0)
+        # Batches shrink as the planned work nears the limit (less is lost when the
+        # deadline stops one), but their own work should match their start-up cost.
+        spent += unit.cost
+        room = max(1.0 - spent / max(limit * capacity, 1e-9), 0.15)
+        target = min(max(share * room, costs.per_call(unit.tool), 1.0), 60.0)
         if cut[-1] and (sum(u.cost for u in cut[-1]) + unit.cost > target
                         or len(cut[-1]) >= MAX_BATCH):
             cut.append([])
@@ -142,4 +169,4 @@ def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source
                        b[0].critical) for b in ranked]
     summary: dict[str, object] = {"budget": str(budget), "limit_seconds": round(limit, 3),
                                   "estimated_full_seconds": round(full, 3)}
-    return tasks, limit, summary
+    return tasks, full, summary

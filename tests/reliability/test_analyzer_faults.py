@@ -128,3 +128,17 @@ def test_unexpected_error_is_one_line_and_exit_2(tmp_path, plugin_env, model):
     assert run.stderr == ("lintrank: internal error: RuntimeError: bug in a plugin's "
                           "lintrank_add_findings\n  this is a bug: rerun with "
                           "`lintrank --debug ...` and report the traceback\n")
+
+
+def test_broken_analyzer_config_fails_fast_for_every_file(tmp_path, model):
+    """A config error breaks flake8 on any file: no bisection, one LR902 per file."""
+    root = project(tmp_path, {f"m{i}.py": "import os\n" for i in range(8)})
+    (root / ".flake8").write_text("[flake8]\nmax-line-length = abc\n", encoding="utf-8")
+    run = check(root, "--tools", "flake8", "--jobs", "1", model=model)
+    assert run.rc == 1, run.stderr
+    assert {(f["code"], f["kept"]) for f in run.report["findings"]} == {("LR902", True)}
+    assert len(run.report["findings"]) == 9
+    assert {f["message"] for f in run.report["findings"]} == {
+        "flake8 could not analyse this file: exit status 1: ValueError: invalid literal for "
+        "int() with base 10: 'abc' (it fails on an empty file too: a configuration or "
+        "installation problem)"}
