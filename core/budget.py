@@ -177,6 +177,38 @@ def seconds_limit(budget: Budget, units: Sequence[Unit], costs: CostModel,
     return full, full * (budget.fraction or 1.0)
 
 
+class Clock:
+    """Seconds left in a budget; a ``P%`` budget follows how fast work really goes.
+
+    The estimate of the full cost comes from learned rates, which a busy machine
+    can make far too low: each finished batch rescales the limit of a percentage
+    budget by observed/estimated time, so ``25%`` stays a quarter of the real cost.
+    """
+
+    def __init__(self, budget: Budget, full: float, started: float) -> None:
+        self.budget, self.full, self.started = budget, full, started
+        self._estimated = self._observed = 0.0
+
+    @property
+    def limit(self) -> float:
+        if self.budget.seconds is not None:
+            return self.budget.seconds
+        slowness = self._observed / self._estimated if self._estimated else 1.0
+        return self.full * slowness * (self.budget.fraction or 1.0)
+
+    def left(self, now: float) -> float:
+        return self.started + self.limit - now
+
+    def observe(self, estimated: float, seconds: float) -> None:
+        """One batch estimated at ``estimated`` seconds took ``seconds``."""
+        self._estimated += estimated
+        self._observed += seconds
+
+    @property
+    def calibrated(self) -> bool:
+        return self.budget.seconds is not None or self._estimated > 0
+
+
 def record_outcomes(cache: Cache | None, results: Sequence[ScoredFinding],
                     analysed: Iterable[tuple[str, str]]) -> None:
     """Store each analysed (path, tool)'s mass: the sum of squared scores.

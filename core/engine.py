@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from lintrank.core import __version__
-from lintrank.core.budget import Budget, CostModel, make_units, order
+from lintrank.core.budget import Budget, Clock, CostModel, make_units, order
 from lintrank.core.cache import Cache
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
@@ -118,7 +118,7 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         result.cached[source.name] = len(readable) - len(missing[source.name])
     by_name = {s.name: s for s in sources}
     capacity = capacity or max(jobs, 1)
-    deadline = None
+    clock = None
     if budget is None:
         tasks = [make_task(by_name[name], batch, root, timeout, lines, costs)
                  for name, todo in missing.items() for batch in batches(todo, jobs, lines)]
@@ -128,9 +128,9 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         units = order(make_units(((t, f) for t, todo in missing.items() for f in todo),
                                  lines, costs, cache.get_outcomes() if cache else {},
                                  set(critical)))
-        tasks, limit, result.budget = plan_budget(budget, units, by_name, root, timeout,
-                                                  lines, costs, capacity)
-        deadline = started + limit
+        tasks, full, result.budget = plan_budget(budget, units, by_name, root, timeout,
+                                                 lines, costs, capacity)
+        clock = Clock(budget, full, started)
     total = sum(len(t.files) for t in tasks)
     done = 0
 
@@ -147,6 +147,8 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
             else:
                 general[task.source.name].setdefault(_ident(f), f)
         costs.observe(task.source.name, task.lines, seconds)
+        if clock:
+            clock.observe(task.estimate, seconds)
         if cache:
             cache.put_results(_per_file(batch_findings, {
                 f: keys[(task.source.name, f)] for f in task.files}))
@@ -158,7 +160,7 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     if progress:
         progress(0, total, len(findings))
     cut: list[FileTask] = []
-    skipped = _execute(tasks, executor, capacity, deadline, finished, costs.per_call)
+    skipped = _execute(tasks, executor, capacity, clock, finished, costs.per_call)
     for task in [*skipped, *cut]:
         result.skipped.setdefault(task.source.name, []).extend(task.files)
     for name, todo in missing.items():
@@ -170,7 +172,8 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         if cache and missing[name] and extra_findings:
             cache.put_results({keys[(name, "")]: [f.to_dict() for f in extra_findings.values()]})
     if result.budget is not None:
-        result.budget.update(spent_seconds=round(time.monotonic() - started, 3),
+        result.budget.update(limit_seconds=round(clock.limit, 3) if clock else None,
+                             spent_seconds=round(time.monotonic() - started, 3),
                              skipped_units=sum(map(len, result.skipped.values())))
     costs.save()
     findings.sort(key=lambda f: f.sort_key)
@@ -178,7 +181,7 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
 
 
 def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None,
-             capacity: int, deadline: float | None,
+             capacity: int, clock: Clock | None,
              finished: Callable[[FileTask, list[Finding] | None, float], None],
              startup: Callable[[str], float]) -> list[FileTask]:
     """Run tasks in order, ``capacity`` at a time; return those the deadline skipped.
@@ -196,8 +199,10 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
         while queue or running:
             while queue and len(running) < capacity:
                 task = queue.popleft()
-                if deadline is not None and not task.critical:
-                    left = deadline - time.monotonic()
+                # Until a P% budget has seen a batch finish, its pace is unknown:
+                # the first batches run uncut to measure it.
+                if clock is not None and not task.critical and clock.calibrated:
+                    left = clock.left(time.monotonic())
                     if left < startup(task.source.name):
                         skipped.append(task)
                         continue

@@ -8,6 +8,7 @@ from lintrank.core.budget import (
     DEFAULT_PER_LINE,
     PER_CALL,
     Budget,
+    Clock,
     CostModel,
     describe_skipped,
     make_units,
@@ -109,3 +110,14 @@ def test_bad_engine_options_exit_2(tmp_path, args, message):
     write_tree(tmp_path, {**FILES, "bad.toml": '[tool.lintrank]\nexecutor = "spark"\n'})
     proc = run_lintrank("check", *args, cwd=tmp_path)
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_percentage_budget_follows_the_observed_pace():
+    clock = Clock(parse_budget("25%"), full=100.0, started=0.0)
+    assert not clock.calibrated and clock.limit == pytest.approx(25.0)
+    clock.observe(estimated=10.0, seconds=30.0)  # the machine is 3x slower than learned
+    assert clock.calibrated and clock.limit == pytest.approx(75.0)
+    assert clock.left(now=70.0) == pytest.approx(5.0)
+    fixed = Clock(parse_budget("20"), full=100.0, started=0.0)
+    fixed.observe(10.0, 30.0)
+    assert fixed.calibrated and fixed.limit == 20.0
