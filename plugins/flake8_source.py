@@ -1,6 +1,7 @@
 """flake8 as a lintrank finding source (with whatever flake8 plugins are installed)."""
 from __future__ import annotations
 
+import ast
 import functools
 import os
 import tempfile
@@ -11,8 +12,10 @@ from lintrank.core.severity import severity_of
 from lintrank.core.sources import (AnalyzerCrash, config_fingerprint, run_module,
                                    safe_paths)
 
-_SEP = "\x1f"  # unit separator: cannot occur in a path or a one-line message
-_FORMAT = _SEP.join(("%(path)s", "%(row)d", "%(col)d", "%(code)s", "%(text)s"))
+_SEP = "\x1f"  # unit separator; reprs below escape it (and newlines) in any field
+# Paths and messages as Python string literals: a file named "a\nb.py" or holding
+# the separator would otherwise split or shift fields and lose its findings.
+_FORMAT = _SEP.join(("%(path)r", "%(row)d", "%(col)d", "%(code)r", "%(text)r"))
 
 
 class Flake8Source:
@@ -51,18 +54,30 @@ def parse(text: str) -> list[Finding]:
     """Parse flake8 output written with lintrank's separator format."""
     findings = []
     for line in text.splitlines():
-        parts = line.split(_SEP, 4)
+        parts = line.split(_SEP)
         if len(parts) != 5:
             continue  # --count/--statistics lines or anything a plugin printed
-        path, row, col, code, text_ = parts
+        try:
+            path, code, text_ = (_literal(parts[i]) for i in (0, 3, 4))
+            row, col = int(parts[1]), int(parts[2])
+        except (ValueError, SyntaxError):
+            continue
         findings.append(Finding(
             tool="flake8", code=code, message=text_, path=os.path.normpath(path),
-            line=int(row), column=max(int(col) - 1, 0),
+            line=row, column=max(col - 1, 0),
             severity=severity_of("flake8", code), category=code.rstrip("0123456789"),
         ))
     if not findings and "Traceback" in text:
         raise AnalyzerCrash("flake8", text.strip().splitlines()[-1])
     return findings
+
+
+def _literal(field: str) -> str:
+    """A string literal written by ``%r`` (literal_eval only ever builds literals)."""
+    value = ast.literal_eval(field)
+    if not isinstance(value, str):
+        raise ValueError(field)
+    return value
 
 
 @functools.lru_cache(maxsize=1)

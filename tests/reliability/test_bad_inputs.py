@@ -78,6 +78,15 @@ CASES: dict[str, tuple[str | bytes, list[tuple[str, str, int, str]]]] = {
     "with space.py": (
         "import os\n",
         [("flake8", "F401", 1, "'os' imported but unused")]),
+    "new\nline.py": (  # flake8's output is line-based: a newline must not split it
+        "import os\n",
+        [("flake8", "F401", 1, "'os' imported but unused")]),
+    "unit\x1fseparator.py": (
+        "import os\n",
+        [("flake8", "F401", 1, "'os' imported but unused")]),
+    "colon:1:2.py": (
+        "import os\n",
+        [("flake8", "F401", 1, "'os' imported but unused")]),
     "folder.py/inner.py": (
         "import os\n",
         [("flake8", "F401", 1, "'os' imported but unused")]),
