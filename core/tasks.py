@@ -61,8 +61,8 @@ def _fails_on_empty_file(task: FileTask) -> bool:
         probe = os.path.join(folder, "lintrank_probe.py")
         open(probe, "wb").close()
         try:
-            task.source.run([probe], task.root, min(task.timeout, task.file_timeout
-                                                     or task.timeout))
+            limit = min(task.timeout, task.file_timeout or task.timeout)
+            task.source.run([probe], task.root, limit)
         except Exception:  # noqa: BLE001 - any failure counts, as in run_task
             return True
     return False

@@ -90,7 +90,7 @@ def test_priorities_and_critical_paths_never_hide_a_certain_error(
 
 def _constant_model(folder: Path, value: float) -> str:
     """An ONNX model that gives every finding the same score (NaN, 0, 5, ...)."""
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
     from lintrank.core.features import N_FEATURES, schema_id

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from tests.reliability.conftest import GOOD_FLAKE8, check, project
+from tests.reliability.conftest import check, project
 
 DEEP = 1000
 #: name -> (content, [(tool, code, line, message fragment)]) for flake8 alone.

@@ -3,7 +3,6 @@ naming the file (exit 2), or the baseline only when the user allows it, saying s
 """
 from __future__ import annotations
 
-import json
 import pickle  # noqa: S403 - builds a hostile file; lintrank itself never unpickles
 import shutil
 
@@ -147,6 +146,7 @@ def test_config_paths_cannot_leave_the_project(tmp_path, key):
                                          encoding="utf-8")
     run = check(root, "--tools", "flake8", model="")
     assert run.rc == 2
-    assert run.stderr.startswith(f"lintrank: error: configuration error in {root / 'pyproject.toml'}: "
+    config = root / "pyproject.toml"
+    assert run.stderr.startswith(f"lintrank: error: configuration error in {config}: "
                                  f"{key}: relative path '../../elsewhere' leads outside the "
                                  f"project root {root}")
