@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import ast
 import codecs
+import hashlib
 import io
 import os
 import tokenize
 import warnings
 
+from lintrank.core.cache import Cache
 from lintrank.core.files import MAX_PARSE_BYTES, read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.hookspecs import hookimpl
@@ -62,26 +64,41 @@ def check(files: list[str], root: str) -> list[Finding]:
     return findings
 
 
-def syntax_broken(files: list[str], root: str) -> set[str]:
+def syntax_broken(files: list[str], root: str, cache: Cache | None = None) -> set[str]:
     """Files that Python cannot parse (syntax error, NUL byte, bad encoding, too deep).
 
-    Files over :data:`MAX_PARSE_BYTES` are not parsed (generated code; bounded cost).
+    Verdicts are cached by content digest, so a warm run parses nothing. Files over
+    :data:`MAX_PARSE_BYTES` are not parsed (generated code; bounded cost).
     """
-    broken = set()
+    digests: dict[str, str] = {}
     for rel in files:
         try:
             data = read_regular(os.path.join(root, rel))
         except OSError:
             continue  # LR901 already, never skipped
-        if len(data) > MAX_PARSE_BYTES:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # SyntaxWarnings belong to the analyzers
-                ast.parse(data)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            broken.add(rel)
-    return broken
+        if len(data) <= MAX_PARSE_BYTES:
+            digests[rel] = "parses:" + hashlib.blake2b(data, digest_size=16).hexdigest()
+    known = cache.get_modules(sorted(set(digests.values()))) if cache else {}
+    fresh = {}
+    for rel, key in digests.items():
+        if key not in known and key not in fresh:
+            fresh[key] = {"ok": _parses(os.path.join(root, rel))}
+    if cache and fresh:
+        cache.put_modules(fresh)
+    verdicts = {**known, **fresh}
+    return {rel for rel, key in digests.items()
+            if not (isinstance(verdicts[key], dict) and verdicts[key].get("ok") is True)}
+
+
+def _parses(path: str) -> bool:
+    try:
+        data = read_regular(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings belong to the analyzers
+            ast.parse(data)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 @hookimpl

@@ -205,7 +205,7 @@ def _analyse(files: list[str], settings: Settings, sources: list[Source],
     budget = parse_budget(settings.budget) if settings.budget else None
     never_skip = critical_files(files, settings.critical)
     if budget:  # a budget must not hide a syntax error: those files always run
-        never_skip |= syntax_broken(files, settings.root)
+        never_skip |= syntax_broken(files, settings.root, cache)
     with open_executor(settings.executor, jobs, settings.scheduler,
                        settings.dask_workers) as (executor, capacity):
         return analyse(files, settings.root, sources, cache, jobs, settings.timeout,
