@@ -59,23 +59,34 @@ def _pylint_store():  # type: ignore[no-untyped-def]
 
 
 def _ruff_text(code: str) -> str:
+    return _ruff_rules().get(code, "")
+
+
+@functools.lru_cache(maxsize=1)
+def _ruff_rules() -> dict[str, str]:
+    """Every ruff rule's summary, from one ``ruff rule --all`` call (about 20 ms)."""
     from lintrank.plugins.ruff_source import _argv  # the same ruff the source runs
 
     ruff = _argv()
-    if not ruff or not code[:1].isalpha():
-        return ""
+    if not ruff:
+        return {}
     try:
-        out = subprocess.run([*ruff, "rule", code, "--output-format", "json"],
-                             capture_output=True, text=True, timeout=10,
+        out = subprocess.run([*ruff, "rule", "--all", "--output-format", "json"],
+                             capture_output=True, text=True, timeout=30,
                              stdin=subprocess.DEVNULL, check=True).stdout
-        rule = json.loads(out)
+        rules = json.loads(out)
     except (OSError, subprocess.SubprocessError, ValueError):
-        return ""
-    explanation = rule.get("explanation", "")
-    # Ruff's docs open with "## What it does\n<one paragraph>".
-    if "## What it does" in explanation:
-        return _first_paragraph(explanation.split("## What it does", 1)[1])
-    return _first_paragraph(rule.get("summary", ""))
+        return {}
+    texts = {}
+    for rule in rules if isinstance(rules, list) else []:
+        explanation = rule.get("explanation") or ""
+        # Ruff's docs open with "## What it does\n<one paragraph>".
+        if "## What it does" in explanation:
+            texts[rule.get("code", "")] = _first_paragraph(
+                explanation.split("## What it does", 1)[1])
+        else:
+            texts[rule.get("code", "")] = _first_paragraph(rule.get("summary") or "")
+    return texts
 
 
 def _pycodestyle_text(code: str) -> str:
