@@ -181,7 +181,10 @@ class RankingReporter(MultiReporter):
             print(f"lintrank: {exc}", file=sys.stderr)
             sys.exit(USAGE_ERROR)
         kept = [by_id[id(r.finding)] for r in results if r.kept]
-        dropped = [by_id[id(r.finding)] for r in results if not r.kept]
+        # Not "results that are not kept": a diff-aware run leaves findings out of the
+        # results altogether, and those must leave the stats too.
+        kept_ids = {id(msg) for msg in kept}
+        dropped = [msg for msg in held if id(msg) not in kept_ids]
         if linter is not None:
             _forget(linter.stats, dropped)
             status = self._status_before

@@ -48,11 +48,16 @@ FLAKE8_LINE = re.compile(r"^(?P<path>[^:]+):(?P<row>\d+):(?P<col>\d+): (?P<code>
                          r"(?P<text>.*?)(?: \[(?P<score>[0-9.]+)\])?$")
 
 
-def make_tree(root: Path, files: dict[str, str], model: str, lintrank: str = "") -> Path:
-    """Write ``files`` plus a pyproject.toml pointing lintrank at ``model``."""
+def make_tree(root: Path, files: dict[str, str], model: str | None,
+              lintrank: str = "") -> Path:
+    """Write ``files`` plus a pyproject.toml pointing lintrank at ``model``.
+
+    ``model=None`` leaves lintrank on its shipped default model.
+    """
     write_tree(root, files)
-    (root / "pyproject.toml").write_text(
-        f'[tool.lintrank]\nmodel = "{model}"\n{lintrank}', encoding="utf-8")
+    chosen = f'model = "{model}"\n' if model else ""
+    (root / "pyproject.toml").write_text(f"[tool.lintrank]\n{chosen}{lintrank}",
+                                         encoding="utf-8")
     return root
 
 

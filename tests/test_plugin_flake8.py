@@ -53,6 +53,13 @@ def test_noise_only_tree_passes_with_lintrank_only(noise):
         assert (proc.returncode, proc.stdout) == (0, ""), proc.stderr
 
 
+def test_shipped_model_keeps_only_certain_errors_at_top_zero(tmp_path):
+    tree = make_tree(tmp_path, BROKEN, None)
+    proc = run_tool("flake8", LR, "--lintrank-top=0", "pkg", cwd=tree)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert [key[3] for key in flake8_keys(proc.stdout)] == ["F821", "F821"]
+
+
 @pytest.mark.parametrize("option", ["--lintrank-threshold=0", "--lintrank-threshold=1",
                                     "--lintrank-top=0"])
 def test_undefined_names_are_never_filtered(broken, option):

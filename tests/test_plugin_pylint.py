@@ -7,7 +7,7 @@ import pytest
 
 from lintrank.core.sources import SOURCE_RUN_ENV
 from tests.helpers import run_lintrank
-from tests.plugin_fixtures import BROKEN, NOISE, make_tree, run_tool
+from tests.plugin_fixtures import BROKEN, NOISE, git, make_tree, run_tool
 
 PLUGIN = "--load-plugins=lintrank.plugins.pylint"
 JSON = "--output-format=json2"
@@ -62,6 +62,22 @@ def test_errors_are_kept_and_exit_status_follows_the_kept_set(broken, option):
     counts = ranked["statistics"]["messageTypeCount"]
     assert counts == {"fatal": 0, "error": 2, "warning": 0, "refactor": 0,
                       "convention": 0, "info": 0}
+
+
+def test_shipped_model_keeps_only_certain_errors_at_top_zero(tmp_path):
+    tree = make_tree(tmp_path, BROKEN, None)
+    rc, ranked = pylint_json(PLUGIN, "--lintrank-top=0", cwd=tree)
+    assert rc == ERROR_BIT
+    assert [m["messageId"] for m in ranked["messages"]] == ["E0602", "E0602"]
+
+
+def test_messages_left_out_by_a_diff_leave_status_and_score(broken):
+    git("init", "-q", cwd=broken)
+    git("add", "pkg", "pyproject.toml", cwd=broken)
+    git("commit", "-q", "-m", "start", cwd=broken)
+    rc, ranked = pylint_json(PLUGIN, "--lintrank-new-only", cwd=broken)
+    assert (rc, ranked["messages"]) == (0, [])
+    assert ranked["statistics"]["score"] == 10.0
 
 
 @pytest.mark.parametrize("fmt", ["text", "parseable", "colorized"])

@@ -46,14 +46,15 @@ def hooks_repo(tmp_path: Path) -> Path:
     return repo
 
 
-def try_repo(hooks: Path, project: Path, home: Path) -> subprocess.CompletedProcess:
+def try_repo(hooks: Path, project: Path, home: Path,
+             all_files: bool = True) -> subprocess.CompletedProcess:
     env = tool_env(home, PRE_COMMIT_HOME=str(home / "pre-commit"),
                    PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
                    GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
                    GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
-    return subprocess.run([executable("pre-commit"), "try-repo", str(hooks), "--all-files",
-                           "--color=never"], cwd=project, env=env, capture_output=True,
-                          text=True, check=False, timeout=600)
+    argv = [executable("pre-commit"), "try-repo", str(hooks), "--color=never"]
+    return subprocess.run(argv + ["--all-files"] * all_files, cwd=project, env=env,
+                          capture_output=True, text=True, check=False, timeout=600)
 
 
 def project(root: Path, files: dict[str, str], model: str) -> Path:
@@ -90,3 +91,19 @@ def test_hooks_fail_on_kept_errors(tmp_path, hooks_repo, baseline_model_path):
     assert list(hook_results(proc.stdout).values()) == ["Failed"] * 3, proc.stdout
     assert "F821" in proc.stdout and "E0602" in proc.stdout
     assert "E231" not in proc.stdout and "C0116" not in proc.stdout
+
+
+def test_hooks_check_the_staged_change(tmp_path, hooks_repo, baseline_model_path):
+    tree = project(tmp_path / "proj", NOISE, baseline_model_path)
+    (tree / "pkg" / "new.py").write_text("def run():\n    return nowhere\n",
+                                         encoding="utf-8")
+    git("add", "pkg/new.py", cwd=tree)
+    proc = try_repo(hooks_repo, tree, tmp_path, all_files=False)
+    assert proc.returncode == 1
+    assert list(hook_results(proc.stdout).values()) == ["Failed"] * 3, proc.stdout
+    assert "pkg/new.py:2:12: F821 undefined name 'nowhere'" in proc.stdout
+    git("commit", "-q", "-m", "fixed later", cwd=tree)
+    (tree / "pkg" / "new.py").write_text("def run():\n    return 1+1\n", encoding="utf-8")
+    git("add", "pkg/new.py", cwd=tree)
+    proc = try_repo(hooks_repo, tree, tmp_path, all_files=False)
+    assert proc.returncode == 0, proc.stdout
