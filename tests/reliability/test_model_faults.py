@@ -3,6 +3,7 @@ naming the file (exit 2), or the baseline only when the user allows it, saying s
 """
 from __future__ import annotations
 
+import json
 import pickle  # noqa: S403 - builds a hostile file; lintrank itself never unpickles
 import shutil
 
@@ -150,3 +151,57 @@ def test_config_paths_cannot_leave_the_project(tmp_path, key):
     assert run.stderr.startswith(f"lintrank: error: configuration error in {config}: "
                                  f"{key}: relative path '../../elsewhere' leads outside the "
                                  f"project root {root}")
+
+
+def test_kill_9_during_model_write(tmp_path, baseline_run):
+    """Kill `lintrank train` as it replaces a model: the next run uses the old or the
+    new model, verified by its manifest, or stops with a clear error; never a wrong one."""
+    pytest.importorskip("lightgbm")
+    pytest.importorskip("onnxmltools")
+    import os
+    import signal
+    import subprocess
+    import time
+
+    import numpy as np
+
+    from lintrank.core.features import N_FEATURES
+    from lintrank.core.mine import write_dataset
+    from lintrank.core.onnx_model import file_sha256
+    from tests.helpers import lintrank_exe
+
+    def dataset(seed: int) -> str:
+        rng = np.random.default_rng(seed)
+        rows = [{"repo": "o/r", "commit": f"c{i // 10}", "parent": "p", "time": 0.0,
+                 "path": "a.py", "line": i, "tool": "flake8", "code": f"E{i % 7}01",
+                 "severity": "style", "outcome": "fixed" if label else "kept",
+                 "label": int(label), "lint_intent": False,
+                 "x": [float(v) for v in rng.normal(size=N_FEATURES)]}
+                for i, label in enumerate(rng.random(600) < 0.3)]
+        path = tmp_path / f"data-{seed}.jsonl.gz"
+        write_dataset(iter(rows), str(path), {"repo": "o/r"})
+        return str(path)
+
+    out = tmp_path / "models" / "m.onnx"
+    train = [lintrank_exe(), "train", "--out", str(out)]
+    subprocess.run([*train, dataset(1)], check=True, capture_output=True, timeout=300)
+    first = file_sha256(str(out))
+    proc = subprocess.Popen([*train, dataset(2)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        replacing = any(p.name.startswith(".lintrank-") for p in out.parent.iterdir())
+        if replacing or file_sha256(str(out)) != first:
+            break  # the write has begun: kill now
+        time.sleep(0.001)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    run = check(project(tmp_path / "proj"), "--tools", "flake8", model=str(out))
+    if run.rc == 2:
+        assert "the file was changed or truncated" in run.stderr, run.stderr
+    else:
+        assert run.rc in (0, 1), run.stderr
+        assert run.report["model"]["sha256"] == file_sha256(str(out))
+        recorded = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+        assert recorded["sha256"] == run.report["model"]["sha256"]
