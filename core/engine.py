@@ -44,6 +44,8 @@ __all__ = ["CRASHED", "MAX_BATCH", "TIMED_OUT", "UNREADABLE", "EngineResult", "F
 
 #: Analyzers whose findings in a file depend on the modules it imports.
 CROSS_MODULE = frozenset({"pylint"})
+#: Checks over a whole pylint run (cyclic-import, duplicate-code), not of one file.
+WHOLE_RUN = frozenset({("pylint", "R0401"), ("pylint", "R0801")})
 
 #: progress(files_done, files_total, findings_so_far)
 Progress = Callable[[int, int, int], None]
@@ -98,9 +100,11 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     costs = CostModel(cache)
     missing: dict[str, list[str]] = {}
     keys: dict[tuple[str, str], str] = {}
-    # Findings on files outside the batch (pylint's warnings about its own config
-    # file) repeat in every batch: kept once per run, cached under a path-less key.
+    # Findings of the batch rather than of a file (pylint's warnings about its own
+    # config; cycles and duplicate code, which pylint pins on a batch's last file)
+    # repeat per batch: kept once, cached under a path-less key (see README).
     general: dict[str, dict[tuple, Finding]] = {}
+    stored: set[str] = set()
     for source in sources:
         fingerprint = source.config_fingerprint(root)
         extra = deps if source.name in CROSS_MODULE else {}
@@ -109,8 +113,13 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         keys[(source.name, "")] = _key(source, fingerprint, "", "", "")
         hits = _decode(cache.get_results([keys[(source.name, f)] for f in ["", *readable]])
                        if cache else {})
-        general[source.name] = {_ident(f): f for f in hits.get(keys[(source.name, "")], [])}
         missing[source.name] = [f for f in readable if keys[(source.name, f)] not in hits]
+        general[source.name] = {}
+        if keys[(source.name, "")] in hits:
+            stored.add(source.name)
+        if len(missing[source.name]) < len(readable):  # a full run starts them afresh
+            for f in hits.get(keys[(source.name, "")], []):
+                _merge(general[source.name], f)
         for f in readable:
             if keys[(source.name, f)] in hits:
                 findings.extend(hits[keys[(source.name, f)]])
@@ -141,16 +150,17 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
             cut.append(task)
             return
         inside = set(task.files)
+        own = [f for f in batch_findings
+               if f.path in inside and (f.tool, f.code) not in WHOLE_RUN]
+        findings.extend(own)
         for f in batch_findings:
-            if f.path in inside:
-                findings.append(f)
-            else:
-                general[task.source.name].setdefault(_ident(f), f)
+            if f.path not in inside or (f.tool, f.code) in WHOLE_RUN:
+                _merge(general[task.source.name], f)
         costs.observe(task.source.name, task.lines, seconds)
         if clock:
             clock.observe(task.estimate, seconds)
         if cache:
-            cache.put_results(_per_file(batch_findings, {
+            cache.put_results(_per_file(own, {
                 f: keys[(task.source.name, f)] for f in task.files}))
         result.covered.update((f, task.source.name) for f in task.files)
         done += len(task.files)
@@ -169,7 +179,7 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     result.skipped = {k: v for k, v in result.skipped.items() if v}
     for name, extra_findings in general.items():
         findings.extend(extra_findings.values())
-        if cache and missing[name] and extra_findings:
+        if cache and missing[name] and (extra_findings or name in stored):
             cache.put_results({keys[(name, "")]: [f.to_dict() for f in extra_findings.values()]})
     if result.budget is not None:
         result.budget.update(limit_seconds=round(clock.limit, 3) if clock else None,
@@ -271,8 +281,13 @@ def _key(source: Source, fingerprint: str, rel: str, digest: str, deps: str) -> 
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def _ident(f: Finding) -> tuple:
-    return (f.tool, f.code, f.path, f.line, f.column, f.message)
+def _merge(found: dict[tuple, Finding], f: Finding) -> None:
+    """Add a batch-level finding once; a whole-run one once whatever file it is on."""
+    whole = (f.tool, f.code) in WHOLE_RUN
+    key = (f.tool, f.code, f.message) if whole else (f.tool, f.code, f.path, f.line,
+                                                       f.column, f.message)
+    if key not in found or f.sort_key < found[key].sort_key:
+        found[key] = f  # the same file whatever order batches finish in
 
 
 def _per_file(findings: list[Finding], keys: dict[str, str]) -> dict[str, list[dict]]:

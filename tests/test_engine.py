@@ -141,3 +141,20 @@ def test_damaged_module_facts_in_the_cache_are_misses(tree, tmp_path):
     cache.put_modules({d: {"syntax": 1, "imports": [["x"]]} for d in digests})
     again = _run(tree, [PYLINT], cache)
     assert again.analysed == {"pylint": 0}  # same facts recomputed: same keys
+
+
+def test_whole_run_pylint_checks_are_kept_once_and_cached(tmp_path):
+    # Two modules importing each other: pylint pins cyclic-import on a batch's last file.
+    root = write_tree(tmp_path / "p", {
+        "pkg/__init__.py": "",
+        "pkg/x.py": "from pkg import y\n\n\ndef fx():\n    return y.fy\n",
+        "pkg/y.py": "from pkg import x\n\n\ndef fy():\n    return x.fx\n",
+        "pkg/z.py": "VALUE = 1\n",
+    })
+    one = _run(root, [PYLINT], None, jobs=1)
+    cycles = [f for f in one.findings if f.code == "R0401"]
+    assert len(cycles) == 1  # pinned on the batch's last file by pylint, kept once
+    cache = Cache(tmp_path / "cache")
+    cold = _run(root, [PYLINT], cache, jobs=2)
+    warm = _run(root, [PYLINT], cache, jobs=2)
+    assert warm.analysed == {"pylint": 0} and _keys(warm.findings) == _keys(cold.findings)
