@@ -181,9 +181,15 @@ def round_dask(tree: Path, model: list[str]) -> dict[str, float]:
     args = ["--tools", "pylint", "--no-cache", "--executor", "dask", *model]
     one = run([*args, "--dask-workers", "1", "--jobs", "1"], tree)
     two = run([*args, "--dask-workers", "2", "--jobs", "2"], tree)
-    same = one["report"]["findings"] == two["report"]["findings"]
+    # Batches differ with --jobs, and so do pylint's whole-run checks (cycles and
+    # duplicates are only seen within a batch): compare the per-file findings.
+    def per_file(report: dict) -> list[tuple]:
+        return sorted(ident(f) for f in report["findings"]
+                      if f["code"] not in ("R0401", "R0801"))
+
+    same = per_file(one["report"]) == per_file(two["report"])
     return {"dask 1 worker": one["seconds"], "dask 2 workers": two["seconds"],
-            "dask same findings": float(same)}
+            "dask same per-file findings": float(same)}
 
 
 def model_args(tmp: Path, given: str | None) -> list[str]:
