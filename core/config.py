@@ -49,6 +49,7 @@ class Settings:
         default_factory=lambda: list(DEFAULT_SAFETY_SEVERITIES))
     timeout: float = 120.0  # seconds per file per analyzer; a hit is an LR903 finding
     model_fallback: bool = False  # unusable model: score with the baseline, saying so
+    model_sha256: str | None = None  # pin: the model must have exactly this sha256
     history: bool = True
     quiet: bool = False
     output: str | None = None

@@ -119,14 +119,21 @@ def _check_manifest(path: str, sha: str) -> None:
                          "truncated", "reinstall lintrank or rebuild the model")
 
 
-def load_or_fallback(path: str, allow: bool) -> RewardModel:
+def load_or_fallback(path: str, allow: bool, pinned: str | None = None) -> RewardModel:
     """:func:`load_model`, or with ``allow`` the severity baseline in its place.
 
-    The substitution is never silent: a warning names the model and the reason, and
-    the returned model's ``kind`` is :data:`FALLBACK_KIND` in every report.
+    ``pinned`` (``model_sha256`` in the configuration, a one-line lockfile) must
+    equal the model's sha256. The substitution is never silent: a warning names the
+    model and the reason, and the returned model's ``kind`` is :data:`FALLBACK_KIND`.
     """
     try:
-        return load_model(path)
+        model = load_model(path)
+        if pinned and model.sha256 != pinned.strip().lower():
+            raise ModelError(path, f"sha256 {model.sha256[:12]}... differs from "
+                             f"model_sha256 {pinned.strip()[:12]}... pinned in the "
+                             "configuration", "check the new model, then update "
+                             "model_sha256; or restore the pinned model")
+        return model
     except ModelError as exc:
         if not allow:
             raise

@@ -74,7 +74,8 @@ def resolve_model(settings: Settings) -> RewardModel:
     path = settings.model or str(DEFAULT_MODEL)
     if settings.model and not os.path.isabs(path):
         path = os.path.join(settings.root, path) if not os.path.exists(path) else path
-    return load_or_fallback(os.path.abspath(path), settings.model_fallback)
+    return load_or_fallback(os.path.abspath(path), settings.model_fallback,
+                            settings.model_sha256)
 
 
 def select_sources(tools: Sequence[str]) -> list[Source]:

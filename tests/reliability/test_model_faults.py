@@ -205,3 +205,20 @@ def test_kill_9_during_model_write(tmp_path, baseline_run):
         assert run.report["model"]["sha256"] == file_sha256(str(out))
         recorded = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
         assert recorded["sha256"] == run.report["model"]["sha256"]
+
+
+def test_pinned_model_hash(tmp_path, copy, baseline_run):
+    """`model_sha256` in [tool.lintrank] is a lockfile: any other model is refused."""
+    from lintrank.core.onnx_model import file_sha256
+
+    root = project(tmp_path / "proj")
+    config = root / "pyproject.toml"
+    config.write_text(f'[tool.lintrank]\nmodel_sha256 = "{file_sha256(str(copy))}"\n',
+                      encoding="utf-8")
+    assert check(root, "--tools", "flake8", model=str(copy)).rc == 1
+    config.write_text(f'[tool.lintrank]\nmodel_sha256 = "{"0" * 64}"\n', encoding="utf-8")
+    run = check(root, "--tools", "flake8", model=str(copy))
+    assert run.rc == 2
+    assert run.stderr.startswith(f"lintrank: error: cannot use model {copy}: sha256 ")
+    assert "differs from model_sha256 000000000000... pinned in the configuration" \
+        in run.stderr
