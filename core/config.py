@@ -135,7 +135,8 @@ def _project_path(root: str, value: str, key: str, source: str) -> str:
     from lintrank.core.files import inside_project
 
     try:
-        return inside_project(root, value)
+        # A report written where a repository's config says could clobber any file.
+        return inside_project(root, value, absolute_ok=key != "output")
     except ValueError as exc:
         raise ConfigError(source, f"{key}: {exc}") from exc
 

@@ -77,22 +77,25 @@ def read_regular(path: str) -> bytes:
         os.close(fd)
 
 
-def inside_project(root: str, value: str) -> str:
+def inside_project(root: str, value: str, absolute_ok: bool = True) -> str:
     """Resolve a path from a config file: absolute stays, relative joins ``root``.
 
     A relative path must stay inside the project (after ``..`` and symlinks), so a
     checked-out repository's config cannot point lintrank's cache or report writes,
     or its model, at arbitrary places on the machine; an absolute path is the
-    explicit way out.
+    explicit way out, unless ``absolute_ok`` is false (the report file: a cloned
+    repository must not make ``lintrank check`` overwrite ``~/.bashrc``).
 
-    :raises ValueError: when a relative path resolves outside ``root``.
+    :raises ValueError: when the path resolves outside ``root``.
     """
     expanded = os.path.expanduser(value)
-    if os.path.isabs(expanded):
+    if os.path.isabs(expanded) and absolute_ok:
         return expanded
     top = os.path.realpath(root)
     full = os.path.realpath(os.path.join(top, expanded))
     if os.path.commonpath([top, full]) != top:
-        raise ValueError(f"relative path {value!r} leads outside the project root {top}; "
-                         "use an absolute path if that is intended")
+        way_out = "use an absolute path if that is intended" if absolute_ok else \
+            "pass it on the command line instead"
+        kind = "relative path" if not os.path.isabs(expanded) else "path"
+        raise ValueError(f"{kind} {value!r} leads outside the project root {top}; {way_out}")
     return full

@@ -222,3 +222,17 @@ def test_pinned_model_hash(tmp_path, copy, baseline_run):
     assert run.stderr.startswith(f"lintrank: error: cannot use model {copy}: sha256 ")
     assert "differs from model_sha256 000000000000... pinned in the configuration" \
         in run.stderr
+
+
+def test_config_output_cannot_be_written_outside_the_project(tmp_path):
+    """A cloned repository's config must not make `lintrank check` overwrite a file
+    of the user's (an absolute `output` in [tool.lintrank]); the CLI may."""
+    root = project(tmp_path / "proj")
+    target = tmp_path / "bashrc"
+    target.write_text("# precious\n", encoding="utf-8")
+    (root / "pyproject.toml").write_text(f'[tool.lintrank]\noutput = "{target}"\n',
+                                         encoding="utf-8")
+    run = check(root, "--tools", "flake8", model="")
+    assert run.rc == 2
+    assert f"output: path '{target}' leads outside the project root" in run.stderr
+    assert target.read_text(encoding="utf-8") == "# precious\n"
