@@ -51,11 +51,13 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None) -> dict:
                   "severity": evaluate.severity_scores(test),
                   "random": evaluate.random_scores(test)}
         per_repo[repo] = {"rows": len(test), "positives": int(test.y.sum()),
-                          "metrics": {k: evaluate.metrics(test.y, s, test.commits)
+                          "metrics": {k: {**evaluate.metrics(test.y, s, test.commits),
+                                          "within_commit_auc_pairs": evaluate.within_commit_auc(
+                                              test.y, s, test.commits, weighted=True)}
                                       for k, s in scores.items()}}
         print(f"{repo}: done", file=sys.stderr)
     mean = {k: {m: float(np.nanmean([r["metrics"][k][m] for r in per_repo.values()]))
-                for m in evaluate.METRICS} for k in BASELINES}
+                for m in (*evaluate.METRICS, "within_commit_auc_pairs")} for k in BASELINES}
     rate = float(np.mean([r["positives"] / r["rows"] for r in per_repo.values()]))
     return {"repositories": per_repo, "mean": mean, "mean_positive_rate": rate,
             "rows": len(data), "positives": int(data.y.sum()), "dropped": drop,
@@ -77,6 +79,13 @@ def markdown(result: dict) -> str:
                      + " | ".join(cell(r["metrics"][k]) for k in BASELINES) + " |")
     lines.append(f"| **mean** | {result['rows']} | {100 * result['mean_positive_rate']:.1f} | "
                  + " | ".join(cell(result["mean"][k]) for k in BASELINES) + " |")
+    lines += ["", "Mean within-commit AUC weighted by each commit's (fixed, persisting) "
+              "pair count: " + ", ".join(
+                  f"{k} {result['mean'][k]['within_commit_auc_pairs']:.3f}" for k in BASELINES),
+              "", "AP lift (AP / positive rate) per repository, model vs prior: " + ", ".join(
+                  f"{repo.split('/')[1]} {r['metrics']['model']['ap'] * r['rows'] / r['positives']:.1f}"
+                  f" vs {r['metrics']['prior']['ap'] * r['rows'] / r['positives']:.1f}"
+                  for repo, r in result["repositories"].items())]
     return "\n".join(lines)
 
 

@@ -68,14 +68,24 @@ def precision_at(y: np.ndarray, s: np.ndarray, fraction: float = 0.1) -> float:
     return float((y[above].sum() + need * y[tied].mean()) / k)
 
 
-def within_commit_auc(y: np.ndarray, s: np.ndarray, groups: Sequence[str]) -> float:
-    """Mean AUC over the groups (commits) that contain both labels."""
+def within_commit_auc(y: np.ndarray, s: np.ndarray, groups: Sequence[str],
+                      weighted: bool = False) -> float:
+    """Mean AUC over the groups (commits) that contain both labels.
+
+    ``weighted`` weighs each group by its (positive, negative) pair count instead
+    of equally, so that two-finding commits do not dominate.
+    """
     by_group: dict[str, list[int]] = collections.defaultdict(list)
     for i, g in enumerate(groups):
         by_group[g].append(i)
-    values = [auc(y[idx], s[idx]) for idx in map(np.asarray, by_group.values())]
-    values = [v for v in values if not math.isnan(v)]
-    return float(np.mean(values)) if values else math.nan
+    values, weights = [], []
+    for idx in map(np.asarray, by_group.values()):
+        value = auc(y[idx], s[idx])
+        if not math.isnan(value):
+            pos = int(y[idx].sum())
+            values.append(value)
+            weights.append(pos * (len(idx) - pos) if weighted else 1)
+    return float(np.average(values, weights=weights)) if values else math.nan
 
 
 def metrics(y: np.ndarray, s: np.ndarray, groups: Sequence[str]) -> dict[str, float]:

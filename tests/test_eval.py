@@ -62,6 +62,9 @@ def test_severity_baseline_on_crafted_dataset(tmp_path: Path):
     data = load([_write(tmp_path / "d.jsonl.gz", CRAFTED)])
     got = evaluate.metrics(data.y, evaluate.severity_scores(data), data.commits)
     assert got == pytest.approx(SEVERITY)
+    # Weighted by pairs: A has 3 x 2 pairs (AUC 5/6), B 1 x 4 (AUC 3/4) -> 8 / 10.
+    assert evaluate.within_commit_auc(data.y, evaluate.severity_scores(data), data.commits,
+                                      weighted=True) == pytest.approx(0.8)
 
 
 def test_code_prior_is_smoothed_towards_the_global_rate(tmp_path: Path):
