@@ -232,9 +232,19 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
     return "malformed" in text or "not a database" in text or "corrupt" in text
 
 
+_MARKERS = (("CACHEDIR.TAG", _TAG), (".gitignore", "# Created by lintrank\n*\n"))
+
+
+def _holds(path: Path, text: str) -> bool:
+    try:
+        return path.is_file() and path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def _write_markers(folder: Path) -> None:
     """CACHEDIR.TAG (backup tools skip it) and a .gitignore (git skips it), like ruff."""
-    for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "# Created by lintrank\n*\n")):
+    for name, text in _MARKERS:
         target = folder / name
         if not target.exists():
             tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
@@ -246,8 +256,12 @@ def clean(folder: Path) -> bool:
     """Delete the cache folder's lintrank files; return whether anything was there."""
     existed = folder.exists()
     if existed:
+        markers = dict(_MARKERS)
         for child in folder.iterdir():
-            if child.name.startswith(DB_NAME) or child.name in ("CACHEDIR.TAG", ".gitignore"):
+            # Markers only when they hold lintrank's own text: a cache_dir pointed at
+            # a home folder must not cost the user a global ~/.gitignore.
+            if child.name.startswith(DB_NAME) or (
+                    child.name in markers and _holds(child, markers[child.name])):
                 child.unlink()
         try:
             folder.rmdir()

@@ -103,3 +103,23 @@ def test_lsp_analyses_only_the_document_it_is_told_about(tmp_path, model):
     finally:
         ws.close()
     assert not (Path(root) / ".lintrank_cache" / "other.py").exists()
+
+
+def test_cache_clean_deletes_only_lintrank_files(tmp_path):
+    """A cache_dir pointed at a home folder must not cost the user their files."""
+    import subprocess
+
+    from tests.helpers import lintrank_exe
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitignore").write_text("*.pyc\n", encoding="utf-8")
+    (home / "notes.txt").write_text("mine\n", encoding="utf-8")
+    from lintrank.core.cache import Cache
+
+    Cache(home).close()  # lintrank's own files appear next to the user's
+    proc = subprocess.run([lintrank_exe(), "cache", "clean", "--cache-dir", str(home)],
+                          cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in home.iterdir()) == [".gitignore", "notes.txt"]
+    assert (home / ".gitignore").read_text(encoding="utf-8") == "*.pyc\n"
