@@ -180,6 +180,7 @@ def attach(results: list[ScoredFinding], findings: Sequence[Finding], rows: np.n
     return out
 
 
+@functools.lru_cache(maxsize=8192)
 def display(name: str, value: float) -> str:
     """A feature value as a person reads it (``severity=error``, ``in_loop=yes``)."""
     if math.isnan(value):

@@ -59,12 +59,19 @@ def _pylint_store():  # type: ignore[no-untyped-def]
 
 
 def _ruff_text(code: str) -> str:
-    return _ruff_rules().get(code, "")
+    rule = _ruff_rules().get(code)
+    if not rule:
+        return ""
+    explanation = rule.get("explanation") or ""
+    # Ruff's docs open with "## What it does\n<one paragraph>".
+    if "## What it does" in explanation:
+        return _first_paragraph(explanation.split("## What it does", 1)[1])
+    return _first_paragraph(rule.get("summary") or "")
 
 
 @functools.lru_cache(maxsize=1)
-def _ruff_rules() -> dict[str, str]:
-    """Every ruff rule's summary, from one ``ruff rule --all`` call (about 20 ms)."""
+def _ruff_rules() -> dict[str, dict]:
+    """Every ruff rule's documentation, from one ``ruff rule --all`` call (about 20 ms)."""
     from lintrank.plugins.ruff_source import _argv  # the same ruff the source runs
 
     ruff = _argv()
@@ -77,16 +84,8 @@ def _ruff_rules() -> dict[str, str]:
         rules = json.loads(out)
     except (OSError, subprocess.SubprocessError, ValueError):
         return {}
-    texts = {}
-    for rule in rules if isinstance(rules, list) else []:
-        explanation = rule.get("explanation") or ""
-        # Ruff's docs open with "## What it does\n<one paragraph>".
-        if "## What it does" in explanation:
-            texts[rule.get("code", "")] = _first_paragraph(
-                explanation.split("## What it does", 1)[1])
-        else:
-            texts[rule.get("code", "")] = _first_paragraph(rule.get("summary") or "")
-    return texts
+    return {r.get("code", ""): r for r in rules if isinstance(r, dict)} \
+        if isinstance(rules, list) else {}
 
 
 def _pycodestyle_text(code: str) -> str:
