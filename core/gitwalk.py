@@ -72,9 +72,23 @@ def full_log(git_dir: str, rev: str = "HEAD") -> dict[str, tuple[list[str], floa
                                                                   list[tuple[str, int]]]]:
     """Every ancestor of ``rev``: sha -> (parents, time, author, numstat changes)."""
     out = git(git_dir, "log", "--no-renames", "--format=\x1e%H\x1f%P\x1f%ct\x1f%ae",
-              "--numstat", rev)
-    return {fields[0]: (fields[1].split(), float(fields[2]), fields[3], changes)
+              "--name-only", rev)
+    lines = _py_line_counts(git_dir, rev)
+    return {fields[0]: (fields[1].split(), float(fields[2]), fields[3],
+                        [(path, lines.get((fields[0], path), 0)) for path, _ in changes])
             for fields, changes in parse_log(out)}
+
+
+def _py_line_counts(git_dir: str, rev: str) -> dict[tuple[str, str], int]:
+    """Changed lines per (commit, Python file); only Python blobs are read, so a
+    mirror whose large non-Python blobs are absent still works."""
+    try:
+        out = git(git_dir, "log", "--no-renames", "--full-history", "--format=\x1e%H",
+                  "--numstat", rev, "--", "*.py")
+    except UsageError:
+        return {}
+    return {(fields[0], path): lines for fields, changes in parse_log(out)
+            for path, lines in changes}
 
 
 def changed_files(git_dir: str, parent: str, commit: str) -> list[FileChange]:
