@@ -31,6 +31,7 @@ from lintrank.core.tasks import (
     TIMED_OUT,
     UNREADABLE,
     FileTask,
+    alone_if_heavy,
     batches,
     failed,
     make_task,
@@ -130,7 +131,9 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     clock = None
     if budget is None:
         tasks = [make_task(by_name[name], batch, root, timeout, lines, costs)
-                 for name, todo in missing.items() for batch in batches(todo, jobs, lines)]
+                 for name, todo in missing.items()
+                 for batch in alone_if_heavy(todo, jobs, lines, costs.estimate(name, 1),
+                                             timeout)]
         # Longest first: the slow pylint batches start at once, flake8 fills the gaps.
         tasks.sort(key=lambda t: -costs.estimate(t.source.name, t.lines))
     else:

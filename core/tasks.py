@@ -126,6 +126,16 @@ def batches(files: list[str], jobs: int, lines: dict[str, int] | None = None,
     return result
 
 
+def alone_if_heavy(files: list[str], jobs: int, lines: dict[str, int], per_line: float,
+                   timeout: float) -> list[list[str]]:
+    """:func:`batches`, but a file expected to take over half the per-file timeout
+    runs alone: in a batch, it would stretch the batch's limit and every bisection
+    step after a timeout (a 10 MB module: minutes instead of ``timeout``)."""
+    heavy = {f for f in files if per_line * lines.get(f, 1) > timeout / 2}
+    rest = [f for f in files if f not in heavy]
+    return [[f] for f in files if f in heavy] + batches(rest, jobs, lines)
+
+
 def make_task(source: Source, files: list[str], root: str, timeout: float,
               lines: dict[str, int], costs: CostModel, critical: bool = False) -> FileTask:
     """A task for ``files`` with a time limit that grows with its size, within bounds."""

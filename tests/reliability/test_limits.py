@@ -15,7 +15,10 @@ TEN_MB = 10_000_000
 
 @pytest.fixture(scope="module")
 def huge(tmp_path_factory):
-    root = project(tmp_path_factory.mktemp("huge"))
+    # Twenty small modules share the batch: the huge one must run alone, or each
+    # bisection step after its timeout would last as long as the whole batch's limit.
+    root = project(tmp_path_factory.mktemp("huge"),
+                   {f"pkg/m{i:02}.py": "import os\n" for i in range(20)})
     with open(root / "generated.py", "w", encoding="utf-8") as handle:
         written, i = 0, 0
         while written < TEN_MB:
@@ -34,6 +37,7 @@ def test_flake8_timeout_on_10mb_file(huge, model):
     assert finding["code"] == "LR903" and finding["kept"] and finding["protected"]
     assert finding["message"] == "flake8 could not analyse this file: timed out after 2 s"
     assert run.rows("good.py") == GOOD_FLAKE8
+    assert [r[3] for r in run.rows() if r[0].startswith("pkg/")] == ["F401"] * 20
 
 
 def test_pylint_timeout_from_config_on_10mb_file(huge, model, tmp_path):
