@@ -110,7 +110,8 @@ async def _lsp(root: Path, rel: str, runs: int, tools: str | None) -> dict[str, 
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
             content_changes=[types.TextDocumentContentChangeWholeDocument(
                 text=text + "x = 1\n")])
-        await timed("unsaved change (warm)", lambda: client.text_document_did_change(change))
+        await timed("unsaved change (warm)",
+                    lambda c=change: client.text_document_did_change(c))
         client.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version + 1),
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
@@ -135,7 +136,6 @@ def bench_lsp(args: argparse.Namespace, tmp: str) -> None:
 
 def bench_explain(args: argparse.Namespace, tmp: str) -> None:
     import numpy as np
-
     from lintrank.core import explain
     from lintrank.core.onnx_model import load_model
 

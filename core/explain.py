@@ -19,7 +19,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-
 from lintrank.core.context import SCOPE_KINDS, STMT_KINDS
 from lintrank.core.features import FEATURES, INDEX, N_FEATURES, TOOLS
 from lintrank.core.finding import SEVERITIES, Finding, ScoredFinding

@@ -22,8 +22,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-
 from lintrank.core import evaluate, feedback
+from lintrank.core.cache import Cache
 from lintrank.core.exceptions import ModelError, UsageError
 from lintrank.core.onnx_model import RewardModel, load_model
 
@@ -109,7 +109,8 @@ def mine_rows(top: str, sources: list, max_commits: int | None, since: str | Non
     return Rows(x, np.asarray(ys, dtype=np.int8), np.asarray(times), commits), outcomes
 
 
-def feedback_rows(root: str, top: str, sources: list, cache, timeout: float) -> Rows:  # type: ignore[no-untyped-def]
+def feedback_rows(root: str, top: str, sources: list, cache: Cache | None,
+                  timeout: float) -> Rows:
     """One row per latest verdict whose finding the analyzers still report."""
     from lintrank.core.context import read_source
     from lintrank.core.engine import analyse

@@ -16,7 +16,6 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-
 from lintrank.core.exceptions import ConfigError
 from lintrank.core.finding import Finding
 

@@ -5,9 +5,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from lintrank.core.diff import changed_lines
 from lintrank.core.exceptions import UsageError
+
 from tests.helpers import check_json, run_lintrank, write_tree
 
 OLD = """\

@@ -3,18 +3,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-
 from lintrank.core import explain
 from lintrank.core.features import FEATURES, INDEX, N_FEATURES, schema_id
-from lintrank.core.onnx_model import (META_KIND, META_NAME, META_SCHEMA, META_THRESHOLD,
-                                      load_model)
+from lintrank.core.onnx_model import (
+    META_KIND,
+    META_NAME,
+    META_SCHEMA,
+    META_THRESHOLD,
+    load_model,
+)
+
 from tests.helpers import SAMPLE, check_json, run_lintrank, write_tree
 
 
-def stamp(model, path: Path, name: str, extra: dict[str, str] | None = None) -> str:  # type: ignore[no-untyped-def]
+def stamp(model: Any, path: Path, name: str, extra: dict[str, str] | None = None) -> str:
     """Write an onnx ModelProto with lintrank's metadata; return its path."""
     for key, value in {META_SCHEMA: schema_id(), META_NAME: name, META_KIND: "test",
                        META_THRESHOLD: "0.5", **(extra or {})}.items():
@@ -78,7 +84,7 @@ def linear_model_path(tmp_path_factory) -> str:
     return stamp(model, tmp_path_factory.mktemp("m") / "linear.onnx", "linear")
 
 
-def assert_faithful(model, rows: np.ndarray) -> int:  # type: ignore[no-untyped-def]
+def assert_faithful(model: Any, rows: np.ndarray) -> int:
     """Setting each named feature to the reference moves the score as stated."""
     ref = explain.reference_row(model)
     checked = 0

@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
-
 from lintrank.core import feedback
 from lintrank.core.finding import Finding
+
 from tests.helpers import SAMPLE, run_lintrank, write_tree
 
 

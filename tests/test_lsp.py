@@ -5,6 +5,7 @@ import asyncio
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from lsprotocol import types  # noqa: E402
 URI_TIMEOUT = 120.0
 
 
-async def start(root: Path, model: str, **options: object):  # type: ignore[no-untyped-def]
+async def start(root: Path, model: str, **options: object) -> Any:
     config = pytest_lsp.ClientServerConfig(
         server_command=[lintrank_exe(), "lsp"],
         server_env={**os.environ, "LINTRANK_CACHE_DIR": str(root / ".lintrank_cache")})
@@ -30,7 +31,7 @@ async def start(root: Path, model: str, **options: object):  # type: ignore[no-u
     return client
 
 
-async def next_diagnostics(client, uri: str) -> list[types.Diagnostic]:  # type: ignore[no-untyped-def]
+async def next_diagnostics(client: Any, uri: str) -> list[types.Diagnostic]:
     """Wait for the next publishDiagnostics for ``uri`` (taken, so the next is new)."""
     deadline = time.monotonic() + URI_TIMEOUT
     while uri not in client.diagnostics:

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from lintrank.core import priorities
 from lintrank.core.config import Settings, apply
 from lintrank.core.exceptions import ConfigError
 from lintrank.core.finding import Finding
+
 from tests.helpers import SAMPLE, check_json, run_lintrank, write_tree
 
 
@@ -59,8 +59,8 @@ def test_config_validation() -> None:
             apply(Settings(), {"priorities": bad}, "x.toml")
 
 
-def test_priorities_steer_ranking_and_show_in_explanation(tmp_path: Path,
-                                                         baseline_model_path: str) -> None:
+def test_priorities_steer_ranking_and_show_in_explanation(
+        tmp_path: Path, baseline_model_path: str) -> None:
     write_tree(tmp_path, SAMPLE)
     plain = check_json("--model", baseline_model_path, "--tools", "flake8", "--threshold",
                        "0", cwd=tmp_path)

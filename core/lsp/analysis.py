@@ -18,13 +18,19 @@ import subprocess
 import tempfile
 import threading
 
+from lintrank.core.cache import Cache
 from lintrank.core.config import Settings, apply, load_file_options
 from lintrank.core.context import build_context, read_source
 from lintrank.core.engine import analyse
 from lintrank.core.finding import Finding, ScoredFinding
 from lintrank.core.onnx_model import RewardModel
-from lintrank.core.pipeline import (open_cache, project_history, resolve_model,
-                                    score_findings, select_sources)
+from lintrank.core.pipeline import (
+    open_cache,
+    project_history,
+    resolve_model,
+    score_findings,
+    select_sources,
+)
 from lintrank.core.sources import CONFIG_FILES
 
 #: Analyzers that need the real project around the file (imports) run on save only.
@@ -85,7 +91,7 @@ class Workspace:
             if cache:
                 cache.close()
 
-    def _run(self, rel: str, root: str, sources: list, cache) -> list[Finding]:  # type: ignore[no-untyped-def]
+    def _run(self, rel: str, root: str, sources: list, cache: Cache | None) -> list[Finding]:
         jobs = max(len(sources), 1)  # the analyzers of one file run side by side
         result = analyse([rel], root, sources, cache, jobs, self.settings.timeout)
         return [f for f in result.findings if os.path.normpath(f.path) == os.path.normpath(rel)]

@@ -11,15 +11,14 @@ import asyncio
 import concurrent.futures
 import os
 
-from lsprotocol import types
-from pygls.lsp.server import LanguageServer
-
 from lintrank.core import __version__, explain
 from lintrank.core.config import find_root
 from lintrank.core.exceptions import LintrankError
 from lintrank.core.finding import ScoredFinding
 from lintrank.core.lsp.analysis import Workspace
 from lintrank.core.reporters.base import band
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
 
 #: Seconds of quiet after an edit before the document is analysed.
 DEBOUNCE = 0.5
