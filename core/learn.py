@@ -196,7 +196,7 @@ def learn(root: str, top: str, rows: Rows, outcomes: dict[str, int], verdicts: R
     # Keep the same share of findings the shipped model keeps, so volume stays familiar.
     keep = float(np.mean(against.predict(rows.x) >= against.default_threshold))
     threshold = train.choose_threshold(scores, min(max(keep, 0.01), 1.0))
-    blob = train.to_onnx(final, name, threshold)
+    blob = _with_reference(train.to_onnx(final, name, threshold), rows.x)
     train.write_model(blob, str(target), {
         "name": name, "threshold": threshold, "rows": len(rows) + len(verdicts),
         "positives": report.fixed, "feedback": len(verdicts), "against": against.sha256,
@@ -204,6 +204,25 @@ def learn(root: str, top: str, rows: Rows, outcomes: dict[str, int], verdicts: R
                           "project": report.project, "shipped": report.shipped}})
     report.written = str(target)
     return report
+
+
+def _with_reference(blob: bytes, x: np.ndarray) -> bytes:
+    """Store the project's median finding as the model's explanation reference."""
+    import json
+
+    import onnx
+
+    from lintrank.core.explain import META_REFERENCE
+    from lintrank.core.features import FEATURES
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column
+        medians = np.nanmedian(x, axis=0)
+    reference = {name: round(float(v), 6) for name, v in zip(FEATURES, medians)
+                 if not math.isnan(v)}
+    proto = onnx.load_from_string(blob)
+    proto.metadata_props.add(key=META_REFERENCE, value=json.dumps(reference))
+    return proto.SerializeToString()
 
 
 def check_repo(root: str) -> str:

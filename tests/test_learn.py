@@ -70,6 +70,12 @@ def test_learn_writes_a_better_project_model_that_check_uses(
     assert float(project.split()[-4]) > float(shipped.split()[-4])  # AUC, later history
     assert "wrote .lintrank/model.onnx" in out
     assert (repo / ".lintrank" / "model.onnx").is_file()
+    from lintrank.core import explain
+    from lintrank.core.onnx_model import load_model
+
+    learned = load_model(str(repo / ".lintrank" / "model.onnx"))
+    # Explanations of the project model compare with the project's median finding.
+    assert explain.META_REFERENCE in learned._session.get_modelmeta().custom_metadata_map
 
     report = check_json("--threshold", "0", "pkg/new.py", cwd=repo, env=env)
     assert report["model"]["name"].startswith("project:")
