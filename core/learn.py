@@ -211,7 +211,6 @@ def _with_reference(blob: bytes, x: np.ndarray) -> bytes:
     import json
 
     import onnx
-
     from lintrank.core.explain import META_REFERENCE
     from lintrank.core.features import FEATURES
 
