@@ -6,12 +6,15 @@ Each sub-command lives in its own ``cmd_*`` module exposing ``add_parser`` and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from lintrank.core import __version__
+from lintrank.core import __version__, processes
 from lintrank.core.exceptions import LintrankError
 
 COMMANDS = (
@@ -50,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     warnings.formatwarning = _format_warning
+    with _stop_analyzers_on_signals() as received:
+        return _run(args, received)
+
+
+def _run(args: argparse.Namespace, received: list[int]) -> int:
     try:
         return int(args.handler(args))
     except LintrankError as exc:
@@ -59,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("lintrank: interrupted", file=sys.stderr)
-        return 130
+        return 128 + (received[0] if received else signal.SIGINT)
     except BrokenPipeError:
         return 1
     except Exception as exc:  # a bug: one clear line and exit 2 in a hook, not a traceback
@@ -68,6 +76,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lintrank: internal error: {type(exc).__name__}: {exc}\n  this is a bug: "
               "rerun with `lintrank --debug ...` and report the traceback", file=sys.stderr)
         return 2
+
+
+@contextlib.contextmanager
+def _stop_analyzers_on_signals() -> Iterator[list[int]]:
+    """On SIGINT/SIGTERM, kill the running analyzers before unwinding, so neither an
+    orphaned pylint nor the wait for it outlives a cancelled CI job or hook."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        received.append(signum)
+        processes.stop_all()
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+        processes.reset()
 
 
 def _format_warning(message, category, filename, lineno, line=None) -> str:  # type: ignore[no-untyped-def]

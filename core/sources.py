@@ -7,6 +7,7 @@ import subprocess
 import sys
 from typing import Protocol, runtime_checkable
 
+from lintrank.core import processes
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 
@@ -92,10 +93,9 @@ def run_command(tool: str, argv: list[str], root: str, timeout: float | None,
     """
     env = dict(os.environ, PYTHONIOENCODING="utf-8", **{SOURCE_RUN_ENV: "1"})
     try:
-        proc = subprocess.run(
-            argv, cwd=root, capture_output=True, timeout=timeout, env=env,
-            stdin=subprocess.DEVNULL, check=False,
-        )
+        proc = processes.run(argv, root, timeout, env)
+    except processes.Stopped as exc:
+        raise AnalyzerCrash(tool, "not run: lintrank was interrupted") from exc
     except subprocess.TimeoutExpired as exc:
         raise AnalyzerCrash(tool, f"timed out after {timeout:g} s", timed_out=True) from exc
     except OSError as exc:

@@ -23,6 +23,9 @@ for path in sys.argv[1:]:
     if "SEGFAULT" in text:
         os.kill(os.getpid(), signal.SIGSEGV)
     if "HANG" in text:
+        if os.environ.get("LRT_PIDFILE"):
+            with open(os.environ["LRT_PIDFILE"], "w") as fh:
+                fh.write(str(os.getpid()))
         time.sleep(600)
     if "BADEXIT" in text:
         sys.stderr.write("faulty: internal error on " + path + "\\n")

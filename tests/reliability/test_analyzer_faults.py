@@ -6,7 +6,14 @@ finding, that the other files keep their findings, and the exit status.
 """
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
+
 import pytest
+
+from tests.helpers import lintrank_exe
 
 from tests.reliability import fault_plugin
 from tests.reliability.conftest import GOOD_FLAKE8, check, plugin_dist, project
@@ -142,3 +149,37 @@ def test_broken_analyzer_config_fails_fast_for_every_file(tmp_path, model):
         "flake8 could not analyse this file: exit status 1: ValueError: invalid literal for "
         "int() with base 10: 'abc' (it fails on an empty file too: a configuration or "
         "installation problem)"}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_terminated_run_leaves_no_analyzer_behind(tmp_path, plugin_env, model, signum):
+    """A cancelled CI job signals lintrank alone: its hanging analyzer dies with it."""
+    root = project(tmp_path, {"hang.py": "# HANG\n"})
+    pidfile = tmp_path / "analyzer.pid"
+    env = dict(os.environ, **plugin_env, LRT_PIDFILE=str(pidfile),
+               LINTRANK_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.Popen([lintrank_exe(), "check", "--tools", "faulty", "--timeout", "600",
+                             "--model", model, "--quiet"], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(6000):
+        if pidfile.exists() and pidfile.read_text():
+            break
+        time.sleep(0.01)
+    analyzer = int(pidfile.read_text())
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)  # a hang guard, not a timing assertion
+    assert proc.returncode == 128 + signum
+    assert err.strip().splitlines()[-1] == "lintrank: interrupted"
+    for _ in range(500):  # the kill is asynchronous; a zombie counts as dead
+        if not _alive(analyzer):
+            break
+        time.sleep(0.01)
+    assert not _alive(analyzer)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
