@@ -66,7 +66,11 @@ class FileContext:
 
 def read_source(path: str) -> str:
     """Read a file as Python would (PEP 263 cookie, BOM); undecodable bytes replaced."""
-    data = read_regular(path)  # a FIFO or device named *.py must not block the run
+    return decode_source(read_regular(path))  # a FIFO named *.py must not block
+
+
+def decode_source(data: bytes) -> str:
+    """Decode a file's bytes as Python would; undecodable bytes are replaced."""
     try:
         import tokenize
         import io

@@ -20,7 +20,8 @@ from lintrank.core.executors import open_executor
 from lintrank.core.exceptions import UsageError
 from lintrank.core.files import discover
 from lintrank.core.finding import Finding, ScoredFinding
-from lintrank.core.history import FileHistory, git_root, repo_history
+from lintrank.core.history import FileHistory, git_root
+from lintrank.core.history_cache import cached_history
 from lintrank.core.onnx_model import RewardModel, load_or_fallback
 from lintrank.core.plugin_manager import get_plugin_manager
 from lintrank.core.policy import rank
@@ -111,8 +112,8 @@ def score_findings(findings: list[Finding], settings: Settings, model: RewardMod
     ``history`` is :func:`project_history`, when the caller already has it.
     """
     if history is None:
-        history = project_history(settings) if settings.history and findings else {}
-    rows = feature_matrix(findings, settings.root, history, contexts)
+        history = project_history(settings, cache) if settings.history and findings else {}
+    rows = feature_matrix(findings, settings.root, history, contexts, cache)
     changed = diff.for_settings(settings)
     if changed is not None:  # after the features: densities still count every finding
         subset = diff.select(findings, changed, settings)
@@ -137,10 +138,14 @@ def explaining(settings: Settings) -> bool:
         settings.format in ("json", "sarif")
 
 
-def project_history(settings: Settings) -> dict[str, FileHistory]:
-    """Git history features of the project's files, keyed by root-relative path."""
+def project_history(settings: Settings, cache: Cache | None = None
+                    ) -> dict[str, FileHistory]:
+    """Git history features of the project's files, keyed by root-relative path.
+
+    With a cache, the whole-history ``git log`` runs once per HEAD commit.
+    """
     top = git_root(settings.root)
-    return _rebase(repo_history(top), top, settings.root) if top else {}
+    return _rebase(cached_history(top, cache), top, settings.root) if top else {}
 
 
 def _rebase(history: dict, top: str, root: str) -> dict:

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import collections
+import hashlib
 import os
 from collections.abc import Sequence
 
 import numpy as np
 
 from lintrank.core.cache import Cache
-from lintrank.core.context import FileContext, build_context, read_source
-from lintrank.core.features import N_FEATURES, file_features, row_hash
+from lintrank.core.context import FileContext, build_context, decode_source, read_source
+from lintrank.core.features import N_FEATURES, file_features, row_hash, schema_id
+from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.history import FileHistory
 from lintrank.core.onnx_model import RewardModel
@@ -17,18 +19,79 @@ from lintrank.core.onnx_model import RewardModel
 
 def feature_matrix(findings: Sequence[Finding], root: str,
                    history: dict[str, FileHistory] | None = None,
-                   contexts: dict[str, FileContext] | None = None) -> np.ndarray:
-    """Feature rows for ``findings`` in order; each file is read and parsed once."""
+                   contexts: dict[str, FileContext] | None = None,
+                   cache: Cache | None = None) -> np.ndarray:
+    """Feature rows for ``findings`` in order; each file is read and parsed once.
+
+    With a cache, a file's rows are reused while its content, its findings and its
+    history are unchanged, so a warm run parses nothing (the parse is most of the
+    scoring cost on a large tree).
+    """
     rows = np.zeros((len(findings), N_FEATURES), dtype=np.float32)
     by_file: dict[str, list[int]] = collections.defaultdict(list)
     for i, f in enumerate(findings):
         by_file[f.path].append(i)
+    contexts = contexts or {}
+    history = history or {}
+    keys, data = _row_keys(by_file, findings, root, history, contexts, cache)
+    hits = cache.get_results(list(keys.values())) if keys and cache else {}
+    fresh: dict[str, list] = {}
     for path, indices in by_file.items():
-        ctx = (contexts or {}).get(path) or load_context(path, root)
-        hist = (history or {}).get(path.replace(os.sep, "/"))
-        file_rows = file_features([findings[i] for i in indices], ctx, hist)
+        key = keys.get(path)
+        hit = hits.get(key) if key else None
+        if _valid_rows(hit, len(indices)):
+            rows[indices] = np.asarray(hit, dtype=np.float32)
+            continue
+        ctx = contexts.get(path) or (build_context(path, decode_source(data[path]))
+                                     if path in data else load_context(path, root))
+        file_rows = file_features([findings[i] for i in indices], ctx,
+                                  history.get(path.replace(os.sep, "/")))
         rows[indices] = np.asarray(file_rows, dtype=np.float32)
+        if key:
+            fresh[key] = file_rows
+    if fresh and cache:
+        cache.put_results(fresh)  # type: ignore[arg-type]
     return rows
+
+
+def _row_keys(by_file: dict[str, list[int]], findings: Sequence[Finding], root: str,
+              history: dict[str, FileHistory], contexts: dict[str, FileContext],
+              cache: Cache | None) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Cache key per file (schema, path, content, its findings, its history) and bytes."""
+    keys: dict[str, str] = {}
+    data: dict[str, bytes] = {}
+    if cache is None or not cache.enabled:
+        return keys, data
+    for path, indices in by_file.items():
+        if path in contexts:
+            continue  # an editor buffer is not what is on disk
+        try:
+            data[path] = read_regular(os.path.join(root, path))
+        except OSError:
+            continue
+        digest = hashlib.blake2b(schema_id().encode(), digest_size=16)
+        digest.update(path.encode("utf-8", "replace") + b"\0" + data[path] + b"\0")
+        digest.update(repr([(findings[i].tool, findings[i].code, findings[i].line,
+                             findings[i].severity) for i in indices]).encode())
+        digest.update(_history_fingerprint(history.get(path.replace(os.sep, "/"))))
+        keys[path] = "rows:" + digest.hexdigest()
+    return keys, data
+
+
+def _history_fingerprint(hist: FileHistory | None) -> bytes:
+    if hist is None:
+        return b"-"
+    facts = hist.project
+    return repr((hist.as_row(), hist.recent,
+                 None if facts is None else (facts.max_line_length, sorted(facts.codes)))
+                ).encode()
+
+
+def _valid_rows(hit: object, count: int) -> bool:
+    """A cached entry of the wrong shape is a miss, never a crash or a wrong score."""
+    return (isinstance(hit, list) and len(hit) == count and all(
+        isinstance(r, list) and len(r) == N_FEATURES
+        and all(isinstance(v, (int, float)) for v in r) for r in hit))
 
 
 def load_context(path: str, root: str) -> FileContext:

@@ -1,0 +1,69 @@
+"""Git history features cached per HEAD commit, so warm runs skip ``git log``.
+
+The expensive part of :func:`lintrank.core.history.repo_history` (whole-history
+``git log`` passes and the project's config facts) depends only on the commit, so it
+is cached under the HEAD sha. The lines of the most recent change (uncommitted edits
+included) move without a commit and are recomputed on every run; that diff is cheap.
+"""
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+
+from lintrank.core.cache import Cache
+from lintrank.core.features import schema_id
+from lintrank.core.history import FileHistory, last_change, repo_history
+from lintrank.core.project import ProjectFacts
+
+_FIELDS = ("first", "last", "commits", "commits_90d", "authors", "now", "churn_90d")
+_TYPES = (float, float, int, int, int, float, int)
+
+
+def head_sha(top: str) -> str | None:
+    """The commit checked out in ``top``, or None (no git, or no commit yet)."""
+    try:
+        out = subprocess.run(["git", "-C", top, "rev-parse", "--verify", "-q", "HEAD"],
+                             capture_output=True, text=True, check=True,
+                             stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def cached_history(top: str, cache: Cache | None) -> dict[str, FileHistory]:
+    """:func:`repo_history` of ``top`` at HEAD, reusing the cache for the same HEAD."""
+    head = head_sha(top) if cache is not None and cache.enabled else None
+    if head is None:
+        return repo_history(top)
+    key = f"history:{schema_id()}:{head}:{top}"
+    payload = cache.get_results([key]).get(key)
+    decoded = _decode(payload) if isinstance(payload, dict) else None
+    if decoded is None:
+        history = repo_history(top)
+        cache.put_results({key: _encode(history)})  # type: ignore[dict-item]
+        return history
+    recent = last_change(top, "HEAD", worktree=True)
+    return {name: dataclasses.replace(h, recent=recent.get(name))
+            for name, h in decoded.items()}
+
+
+def _encode(history: dict[str, FileHistory]) -> dict:
+    facts = next((h.project for h in history.values() if h.project is not None), None)
+    return {
+        "facts": None if facts is None else {"max_line_length": facts.max_line_length,
+                                              "codes": sorted(facts.codes)},
+        "files": {name: [getattr(h, f) for f in _FIELDS] for name, h in history.items()},
+    }
+
+
+def _decode(payload: dict) -> dict[str, FileHistory] | None:
+    """Rebuild histories; a payload of the wrong shape is a miss, never a crash."""
+    try:
+        raw = payload["facts"]
+        facts = None if raw is None else ProjectFacts(int(raw["max_line_length"]),
+                                                      frozenset(map(str, raw["codes"])))
+        return {str(name): FileHistory(*(t(v) for t, v in zip(_TYPES, values)),
+                                       project=facts)
+                for name, values in payload["files"].items() if len(values) == len(_FIELDS)}
+    except (KeyError, TypeError, ValueError):
+        return None

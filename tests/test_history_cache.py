@@ -1,0 +1,65 @@
+"""History cached per HEAD and feature rows cached per file give the uncached values."""
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+
+from lintrank.core.cache import Cache
+from lintrank.core.finding import Finding
+from lintrank.core.history import repo_history
+from lintrank.core.history_cache import cached_history
+from lintrank.core.scorer import feature_matrix
+from tests.helpers import write_tree
+
+
+def _git(root, *args):  # type: ignore[no-untyped-def]
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x",
+                        "PATH": "/usr/bin:/bin:/usr/local/bin"})
+
+
+def _repo(tmp_path):  # type: ignore[no-untyped-def]
+    write_tree(tmp_path, {"setup.cfg": "[flake8]\nmax-line-length = 100\n",
+                          "a.py": "import os\n", "b.py": "x = 1\n"})
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "one")
+    (tmp_path / "a.py").write_text("import os\nimport sys\n")
+    _git(tmp_path, "commit", "-qam", "two")
+    return tmp_path
+
+
+def test_cached_history_equals_uncached_and_follows_head(tmp_path):
+    repo = _repo(tmp_path / "r")
+    cache = Cache(tmp_path / "cache")
+    expected = repo_history(str(repo))
+    assert cached_history(str(repo), cache) == expected  # miss: computed and stored
+    assert cached_history(str(repo), cache) == expected  # hit: decoded
+    (repo / "b.py").write_text("x = 2\n")
+    _git(repo, "commit", "-qam", "three")
+    moved = cached_history(str(repo), cache)
+    assert moved == repo_history(str(repo)) and moved["b.py"].commits == 2
+    (repo / "a.py").write_text("import os\nimport sys\nimport re\n")  # uncommitted edit
+    assert cached_history(str(repo), cache)["a.py"].recent == \
+        repo_history(str(repo))["a.py"].recent
+    cache.close()
+
+
+def test_cached_feature_rows_equal_fresh_and_follow_edits(tmp_path):
+    repo = _repo(tmp_path / "r")
+    cache = Cache(tmp_path / "cache")
+    history = cached_history(str(repo), cache)
+    findings = [Finding("flake8", "F401", "m", "a.py", 1, severity="warning"),
+                Finding("flake8", "F401", "m", "a.py", 2, severity="warning")]
+    fresh = feature_matrix(findings, str(repo), history)
+    first = feature_matrix(findings, str(repo), history, cache=cache)
+    again = feature_matrix(findings, str(repo), history, cache=cache)
+    np.testing.assert_array_equal(first, fresh)
+    np.testing.assert_array_equal(again, fresh)
+    (repo / "a.py").write_text("import os\n\n\n\n\nimport sys\n")
+    moved = [findings[0], Finding("flake8", "F401", "m", "a.py", 6, severity="warning")]
+    np.testing.assert_array_equal(feature_matrix(moved, str(repo), history, cache=cache),
+                                  feature_matrix(moved, str(repo), history))
+    cache.close()
