@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS modules (digest TEXT PRIMARY KEY, payload TEXT NOT NU
 CREATE TABLE IF NOT EXISTS outcomes (path TEXT NOT NULL, tool TEXT NOT NULL,
     mass REAL NOT NULL, findings INTEGER NOT NULL, PRIMARY KEY (path, tool)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cost_samples (tool TEXT PRIMARY KEY, payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, payload TEXT NOT NULL);
 """
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 
@@ -181,6 +182,13 @@ class Cache:
     def put_scores(self, model: str, items: dict[bytes, float]) -> None:
         self._write("INSERT OR REPLACE INTO scores VALUES (?, ?, ?)",
                     ((model, k, v) for k, v in items.items()))
+
+    def get_derived(self, keys: Sequence[str]) -> dict[str, object]:
+        """Cached values computed from inputs (feature rows, git history) by key."""
+        return self._get_json("derived", "key", keys)
+
+    def put_derived(self, items: dict[str, object]) -> None:
+        self._put_json("derived", items)
 
     def get_modules(self, digests: Sequence[str]) -> dict[str, dict]:
         """Cached per-content module facts (imports, syntax digest) by content digest."""

@@ -36,11 +36,11 @@ def cached_history(top: str, cache: Cache | None) -> dict[str, FileHistory]:
     if head is None:
         return repo_history(top)
     key = f"history:{schema_id()}:{head}:{top}"
-    payload = cache.get_results([key]).get(key)
+    payload = cache.get_derived([key]).get(key)
     decoded = _decode(payload) if isinstance(payload, dict) else None
     if decoded is None:
         history = repo_history(top)
-        cache.put_results({key: _encode(history)})  # type: ignore[dict-item]
+        cache.put_derived({key: _encode(history)})
         return history
     recent = last_change(top, "HEAD", worktree=True)
     return {name: dataclasses.replace(h, recent=recent.get(name))

@@ -34,7 +34,7 @@ def feature_matrix(findings: Sequence[Finding], root: str,
     contexts = contexts or {}
     history = history or {}
     keys, data = _row_keys(by_file, findings, root, history, contexts, cache)
-    hits = cache.get_results(list(keys.values())) if keys and cache else {}
+    hits = cache.get_derived(list(keys.values())) if keys and cache else {}
     fresh: dict[str, list] = {}
     for path, indices in by_file.items():
         key = keys.get(path)
@@ -50,7 +50,7 @@ def feature_matrix(findings: Sequence[Finding], root: str,
         if key:
             fresh[key] = file_rows
     if fresh and cache:
-        cache.put_results(fresh)  # type: ignore[arg-type]
+        cache.put_derived(fresh)
     return rows
 
 
