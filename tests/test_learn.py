@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,14 @@ def test_learn_writes_a_better_project_model_that_check_uses(
     score = {r["code"]: r["score"] for r in report["findings"]}
     # Fixed by the team ranks above what it silences and what it called not useful.
     assert score["E225"] > score["E501"] and score["E225"] > score["F401"]
+    # The flake8 plugin scores through the same project model, with no option.
+    flake8 = subprocess.run([str(Path(sys.executable).parent / "flake8"), "--format=lintrank",
+                             "--lintrank-threshold=0", "pkg/new.py"], cwd=repo,
+                            capture_output=True, text=True, check=False,
+                            env={**os.environ, **env})
+    plugin = {line.split()[1]: float(line.rsplit("[", 1)[1].rstrip("]"))
+              for line in flake8.stdout.splitlines()}
+    assert plugin == pytest.approx({c: score[c] for c in plugin}, abs=0.006), flake8  # 2 digits
     # With the shipped model (the severity baseline here) the order differs.
     shipped_report = check_json("--threshold", "0", "--model", baseline_model_path,
                                 "pkg/new.py", cwd=repo, env=env)
