@@ -72,7 +72,8 @@ def load_model(path: str) -> RewardModel:
 
     hint = "pass --model with a model built by `lintrank train`, or reinstall lintrank"
     if not os.path.isfile(path):
-        raise ModelError(path, "file not found", hint)
+        problem = "not a regular file" if os.path.exists(path) else "file not found"
+        raise ModelError(path, problem, hint)
     sha = file_sha256(path)
     _check_manifest(path, sha)
     options = ort.SessionOptions()
