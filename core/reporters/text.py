@@ -17,6 +17,8 @@ class TextReporter(Reporter):
 
     def report(self, result: CheckResult) -> None:
         console = Console(file=self.stream, highlight=False, soft_wrap=True)
+        # perf: one print of all lines; a print per line costs ~0.4 ms in rich.
+        lines = []
         for item in result.results:
             if not (item.kept or self.show_all):
                 continue
@@ -24,14 +26,17 @@ class TextReporter(Reporter):
             style = _STYLE[band(item.score, item.protected)]
             mark = "!" if item.protected else ("*" if item.critical else " ")
             dim = "" if item.kept else "[dim]"
-            console.print(
+            lines.append(
                 f"{dim}[{style}]{item.score:5.3f}{mark}[/{style}] "
                 f"{escape(f.path)}:{f.line}:{f.column + 1}: "
                 f"[bold]{escape(f.code)}[/bold] {escape(f.message)}"
                 + (f" ({escape(f.symbol)})" if f.symbol and f.symbol != f.code else "")
-                + (" [dim]{filtered}[/dim]" if not item.kept else ""))
+                + (" [dim]{filtered}[/dim]" if not item.kept else "")
+                + ("[/dim]" if dim else ""))
             if result.explained:
-                console.print(f"[dim]        {escape(why(item))}[/dim]")
+                lines.append(f"[dim]        {escape(why(item))}[/dim]")
+        if lines:
+            console.print("\n".join(lines))
         s = result.summary()
         model = result.model
         console.print(
