@@ -1,15 +1,16 @@
 """Budget mode: order analysis work by expected reward per second, stop at a budget.
 
 Each unit of work is one analyzer on one file. Its *reward* is the importance mass
-it is expected to yield: the model's scores of that file's findings in the last run
-(``outcomes`` in the cache, written after scoring), else a prior from cheap features
-(size, test or not). Its *cost* is learned seconds per line for that analyzer (from
+it is expected to yield: how many of that file's findings were in the top decile
+by model score of the last run (``outcomes`` in the cache, written after scoring),
+else a prior from cheap features (size, test or not). Its *cost* is learned seconds per line for that analyzer (from
 past runs, else a default). Work runs in descending reward/cost order until the
 budget is spent; what is left is reported as skipped, never silently dropped.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Iterable, Sequence
 
@@ -24,6 +25,8 @@ PER_CALL = {"flake8": 0.3, "pylint": 1.5, "ruff": 0.05}
 #: Expected importance mass per line before any run has been scored.
 DEFAULT_DENSITY = {"flake8": 0.01, "pylint": 0.02, "ruff": 0.01}
 _OTHER_PER_LINE, _OTHER_PER_CALL, _OTHER_DENSITY = 1e-4, 0.5, 0.01
+TOP_SHARE = 0.1  # the share of a run's findings that counts as important
+_REST_WEIGHT = 0.02  # what any other finding adds, times its score
 _TEST_FACTOR = 0.5  # test code matters less to most teams (also what the model learns)
 _MAX_SAMPLES = 40  # costs are fitted to this many recent batches per analyzer
 _BUDGET_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|s)?\s*$")
@@ -211,19 +214,24 @@ class Clock:
 
 def record_outcomes(cache: Cache | None, results: Sequence[ScoredFinding],
                     analysed: Iterable[tuple[str, str]]) -> None:
-    """Store each analysed (path, tool)'s mass: the sum of squared scores.
+    """Store each analysed (path, tool)'s importance mass from this run's scores.
 
-    Squares weight the high-scoring findings budget mode exists to find first,
-    whatever the model's threshold is.
+    A finding in the run's top decile by score (or protected) counts 1, any other
+    a small fraction of its score: budget mode exists to find the important few
+    first, and ranks rather than raw scores keep this independent of the model's
+    calibration and threshold.
     """
     if not cache:
         return
+    scores = sorted((item.score for item in results), reverse=True)
+    cut = scores[max(math.ceil(len(scores) * TOP_SHARE) - 1, 0)] if scores else 1.0
     outcomes = {pair: (0.0, 0) for pair in analysed}
     for item in results:
         pair = (item.finding.path, item.finding.tool)
         if pair in outcomes:
             mass, n = outcomes[pair]
-            outcomes[pair] = (mass + item.score ** 2, n + 1)
+            top = item.protected or item.score >= cut
+            outcomes[pair] = (mass + (1.0 if top else _REST_WEIGHT * item.score), n + 1)
     cache.put_outcomes(outcomes)
 
 

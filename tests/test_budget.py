@@ -14,9 +14,11 @@ from lintrank.core.budget import (
     make_units,
     order,
     parse_budget,
+    record_outcomes,
 )
 from lintrank.core.cache import Cache
 from lintrank.core.engine import analyse
+from lintrank.core.finding import Finding, ScoredFinding
 from lintrank.core.tasks import FileTask, timed_task
 from lintrank.plugins.flake8_source import SOURCE as FLAKE8
 from lintrank.plugins.pylint_source import SOURCE as PYLINT
@@ -121,3 +123,18 @@ def test_percentage_budget_follows_the_observed_pace():
     fixed = Clock(parse_budget("20"), full=100.0, started=0.0)
     fixed.observe(10.0, 30.0)
     assert fixed.calibrated and fixed.limit == 20.0
+
+
+def test_outcomes_count_a_runs_top_decile(tmp_path):
+    cache = Cache(tmp_path / "c")
+    results = [ScoredFinding(finding=Finding(tool="pylint", code="W1", message="m",
+                                             path=f"f{i % 2}.py", line=i),
+                             score=i / 20, kept=False) for i in range(20)]
+    record_outcomes(cache, results, [("f0.py", "pylint"), ("f1.py", "pylint"),
+                                     ("clean.py", "pylint")])
+    outcomes = cache.get_outcomes()
+    assert outcomes[("clean.py", "pylint")] == (0.0, 0)
+    # Scores 0.90 (f0) and 0.95 (f1) are the top decile; the rest add little.
+    assert 1.0 < outcomes[("f0.py", "pylint")][0] < 1.2
+    assert 1.0 < outcomes[("f1.py", "pylint")][0] < 1.2
+    assert outcomes[("f0.py", "pylint")][1] == 10
