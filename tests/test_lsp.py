@@ -5,9 +5,10 @@ import asyncio
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pytest
+from lintrank.core import feedback
 
 from tests.helpers import SAMPLE, lintrank_exe, write_tree
 
@@ -40,6 +41,23 @@ async def next_diagnostics(client: Any, uri: str) -> list[types.Diagnostic]:
     return list(client.diagnostics.pop(uri))
 
 
+def code_actions_as_sent(client: Any) -> None:
+    """Read code actions as the server sent them.
+
+    lsprotocol's client-side hook takes any result with a ``command`` key for a
+    ``Command``, so a ``CodeAction`` carrying a command would arrive mangled;
+    editors decide by the key's type, as this hook does.
+    """
+    converter = client.protocol._converter
+
+    def structure(obj: dict, _: object) -> types.Command | types.CodeAction:
+        kind = types.Command if isinstance(obj.get("command"), str) else types.CodeAction
+        return converter.structure(obj, kind)
+
+    key = Union[types.Command, types.CodeAction]  # noqa: UP007 - lsprotocol's own key
+    converter.register_structure_hook(key, structure)
+
+
 @pytest.mark.asyncio
 async def test_open_change_save_publish_ranked_diagnostics(tmp_path: Path,
                                                            baseline_model_path: str) -> None:
@@ -62,6 +80,22 @@ async def test_open_change_save_publish_ranked_diagnostics(tmp_path: Path,
         assert top.code_description.href.startswith("https://")
         medium = next(d for d in opened if d.code == "F401")
         assert medium.severity == types.DiagnosticSeverity.Warning
+
+        # A quick fix records the team's verdict in .lintrank/feedback.jsonl.
+        code_actions_as_sent(client)
+        actions = await asyncio.wait_for(client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), range=medium.range,
+                context=types.CodeActionContext(diagnostics=[medium]))), URI_TIMEOUT)
+        titles = [a.title for a in actions]
+        assert titles == ["lintrank: F401 is not useful here (record feedback)",
+                          "lintrank: F401 is useful (record feedback)"]
+        await asyncio.wait_for(client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=actions[0].command.command,
+                                       arguments=actions[0].command.arguments)), URI_TIMEOUT)
+        [entry] = feedback.load(str(tmp_path))
+        assert (entry.path, entry.line, entry.code, entry.tool, entry.useful) == \
+            ("pkg/app.py", 1, "F401", "flake8", False)
 
         # An unsaved edit is analysed from the buffer (debounced): fixing the typo
         # drops the error; pylint's findings on unchanged lines are carried over.

@@ -11,7 +11,7 @@ import asyncio
 import concurrent.futures
 import os
 
-from lintrank.core import __version__, explain
+from lintrank.core import __version__, explain, feedback
 from lintrank.core.config import find_root
 from lintrank.core.exceptions import LintrankError
 from lintrank.core.finding import ScoredFinding
@@ -20,6 +20,8 @@ from lintrank.core.reporters.base import band
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+#: The command the feedback quick fixes run (also callable by any client).
+FEEDBACK_COMMAND = "lintrank.feedback"
 #: Seconds of quiet after an edit before the document is analysed.
 DEBOUNCE = 0.5
 _SEVERITY = {"high": types.DiagnosticSeverity.Error,
@@ -74,6 +76,22 @@ class LintrankServer(LanguageServer):
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=version, diagnostics=diagnostics))
 
+    def record(self, uri: object, line: object, code: object, tool: object,
+               useful: object) -> str:
+        """Append a verdict to the project's ``.lintrank/feedback.jsonl``; return its path."""
+        doc = self.workspace.get_text_document(str(uri))
+        root = find_root([doc.path])
+        number = int(str(line))
+        lines = doc.lines
+        text = lines[number - 1] if 0 < number <= len(lines) else ""
+        entry = feedback.make(os.path.relpath(doc.path, root), number, str(code),
+                              bool(useful), text, tool=str(tool))
+        where = str(feedback.record(root, [entry]))
+        self.window_show_message(types.ShowMessageParams(
+            types.MessageType.Info, f"lintrank: recorded {code} as "
+            f"{'useful' if useful else 'not useful'} in {where}"))
+        return where
+
     def _analyse(self, path: str, text: str) -> tuple[list[ScoredFinding], str]:
         ws = self.workspace_for(path)
         rel = os.path.normpath(os.path.relpath(path, ws.root))
@@ -101,6 +119,23 @@ def diagnostic(item: ScoredFinding, doc) -> types.Diagnostic:  # type: ignore[no
         message=f"{f.message} [score {item.score:.2f}]" + (f"\nwhy: {why}" if why else ""),
         data={"score": round(item.score, 6), "protected": item.protected,
               "explanation": explain.records(item.explanation), "help": info})
+
+
+def feedback_actions(params: types.CodeActionParams) -> list[types.CodeAction]:
+    """Quick fixes recording "useful" / "not useful" for lintrank's diagnostics."""
+    actions = []
+    for diag in params.context.diagnostics:
+        if not (diag.source or "").startswith("lintrank/"):
+            continue
+        tool = diag.source.split("/", 1)[1]
+        for useful, words in ((False, "not useful here"), (True, "useful")):
+            title = f"lintrank: {diag.code} is {words} (record feedback)"
+            actions.append(types.CodeAction(
+                title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[diag],
+                command=types.Command(title=title, command=FEEDBACK_COMMAND, arguments=[
+                    params.text_document.uri, diag.range.start.line + 1, str(diag.code),
+                    tool, useful])))
+    return actions
 
 
 def build_server() -> LintrankServer:
@@ -132,6 +167,16 @@ def build_server() -> LintrankServer:
             task.cancel()
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix]))
+    def code_action(ls: LintrankServer, params: types.CodeActionParams
+                    ) -> list[types.CodeAction]:
+        return feedback_actions(params)
+
+    @server.command(FEEDBACK_COMMAND)
+    def record_feedback(ls: LintrankServer, *args: object) -> str:
+        return ls.record(*args)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: LintrankServer, params: None) -> None:
