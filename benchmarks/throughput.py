@@ -45,7 +45,7 @@ BIG = ["pytest-dev+pytest", "Pylons+pyramid", "Textualize+rich", "aio-libs+aioht
        "jazzband+pip-tools", "pallets+jinja", "psf+requests", "pytest-dev+pluggy"]
 LINTRANK = str(Path(sys.executable).with_name("lintrank"))
 IMPORTED = "src/_pytest/nodes.py"  # imported by about 30 other modules
-SAMPLE = 3  # randomly chosen files edited per round (seeded: the same each run)
+SAMPLE = 2  # randomly chosen files edited per round (seeded: the same each run)
 
 
 def extract(repo: str, paths: list[str], dest: Path) -> None:
@@ -126,13 +126,14 @@ def oracle(reference: set[tuple], lines: dict[str, int], costs: CostModel,
     return found / max(len(reference), 1)
 
 
-def touch_config(tree: Path, n: int) -> None:
+def touch_config(tree: Path, n: object) -> None:
     """A config-file change: every cached result is invalid, past outcomes are not."""
     with open(tree / "tox.ini", "a", encoding="utf-8") as handle:
         handle.write(f"\n# lintrank benchmark {n}\n")
 
 
-def round_cache(tree: Path, model: list[str], budget: str, n: int) -> dict[str, float]:
+def round_cache(tree: Path, model: list[str], budgets: list[str], n: int
+                ) -> dict[str, float]:
     """One round of cold / warm / edits / budget on ``tree``; return measurements."""
     cache = Path(tempfile.mkdtemp(prefix="lr-bench-cache-"))
     base = ["--tools", "flake8,pylint", "--cache-dir", str(cache), *model]
@@ -161,10 +162,13 @@ def round_cache(tree: Path, model: list[str], budget: str, n: int) -> dict[str, 
     costs = CostModel(handle)
     handle.close()
     lines = {rel: (tree / rel).read_bytes().count(b"\n") + 1 for rel in files}
-    touch_config(tree, n)
-    informed = run([*base, "--budget", budget], tree)
-    fresh = run(["--tools", "flake8,pylint", "--no-cache", *model, "--budget", budget], tree)
-    for label, result in (("informed", informed), ("fresh", fresh)):
+    runs = []
+    for share in budgets:
+        touch_config(tree, f"{n}-{share}")
+        runs.append((f"informed {share}", run([*base, "--budget", share], tree)))
+    runs.append((f"fresh {budgets[0]}", run(["--tools", "flake8,pylint", "--no-cache", *model,
+                                             "--budget", budgets[0]], tree)))
+    for label, result in runs:
         found = {ident(f) for f in result["report"]["findings"]}
         out[f"budget {label} found"] = len(reference & found) / max(len(reference), 1)
         out[f"budget {label} time"] = result["seconds"] / cold["seconds"]
@@ -223,7 +227,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", help="project folder to use (default: pytest's src+testing)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--budget", default="25%")
+    parser.add_argument("--budget", default="25%,50%", help="comma list of budgets")
     parser.add_argument("--big-files", type=int, default=5000)
     parser.add_argument("--skip", default="", help="comma list of: cache,dask,rss")
     parser.add_argument("--model")
@@ -237,7 +241,8 @@ def main() -> None:
             extract(repo, paths, tree)
     print(f"cpus: {os.cpu_count()}, load: {os.getloadavg()[0]:.2f}, tree: {tree}")
     if "cache" not in skip:
-        rows = [round_cache(tree, model, opts.budget, n) for n in range(opts.repeat)]
+        budgets = opts.budget.split(",")
+        rows = [round_cache(tree, model, budgets, n) for n in range(opts.repeat)]
         for key in rows[0]:
             print(f"  {key:36} {[round(r[key], 3) for r in rows]}")
         cold = median(rows, "cold")
@@ -248,8 +253,8 @@ def main() -> None:
             print(f"one file edited ({label}): {cold / median(rows, 'edit ' + label):6.1f}x "
                   f"faster ({median(rows, f'edit {label} reanalysed'):.0f} analyser-files "
                   "re-analysed)")
-        for label in ("informed", "fresh"):
-            print(f"budget {opts.budget} ({label}): "
+        for label in [f"informed {b}" for b in budgets] + [f"fresh {budgets[0]}"]:
+            print(f"budget {label}: "
                   f"{100 * median(rows, f'budget {label} found'):.0f}% of "
                   f"{median(rows, 'top decile'):.0f} top-decile findings in "
                   f"{100 * median(rows, f'budget {label} time'):.0f}% of the full run's time "

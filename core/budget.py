@@ -188,8 +188,10 @@ class Clock:
     budget by observed/estimated time, so ``25%`` stays a quarter of the real cost.
     """
 
-    def __init__(self, budget: Budget, full: float, started: float) -> None:
+    def __init__(self, budget: Budget, full: float, started: float,
+                 learned: bool = False) -> None:
         self.budget, self.full, self.started = budget, full, started
+        self.learned = learned  # costs measured on this machine before: trust them
         self._estimated = self._observed = 0.0
 
     @property
@@ -209,7 +211,7 @@ class Clock:
 
     @property
     def calibrated(self) -> bool:
-        return self.budget.seconds is not None or self._estimated > 0
+        return self.budget.seconds is not None or self.learned or self._estimated > 0
 
 
 def record_outcomes(cache: Cache | None, results: Sequence[ScoredFinding],

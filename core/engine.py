@@ -142,7 +142,8 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
                                  set(critical)))
         tasks, full, result.budget = plan_budget(budget, units, by_name, root, timeout,
                                                  lines, costs, capacity)
-        clock = Clock(budget, full, started)
+        clock = Clock(budget, full, started,
+                      learned=all(costs.samples.get(name) for name in missing))
     total = sum(len(t.files) for t in tasks)
     done = 0
 
