@@ -114,6 +114,15 @@ async def test_open_change_save_publish_ranked_diagnostics(tmp_path: Path,
         saved = await next_diagnostics(client, uri)
         assert {d.code for d in saved} == codes
 
+        # Editing [tool.lintrank] takes effect without restarting the server.
+        with open(tmp_path / "pyproject.toml", "a", encoding="utf-8") as handle:
+            handle.write("\n[tool.lintrank]\npriorities = {bugs = 0}\n")
+        client.text_document_did_save(types.DidSaveTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+        reweighed = await next_diagnostics(client, uri)
+        assert {"F401", "W0611"} & codes and not {"F401", "W0611"} & {
+            d.code for d in reweighed}
+
         client.text_document_did_close(types.DidCloseTextDocumentParams(
             text_document=types.TextDocumentIdentifier(uri=uri)))
         assert await next_diagnostics(client, uri) == []

@@ -23,7 +23,7 @@ from lintrank.core.config import Settings, apply, load_file_options
 from lintrank.core.context import build_context, read_source
 from lintrank.core.engine import analyse
 from lintrank.core.finding import Finding, ScoredFinding
-from lintrank.core.onnx_model import RewardModel
+from lintrank.core.onnx_model import RewardModel, load_model
 from lintrank.core.pipeline import (
     open_cache,
     project_history,
@@ -50,6 +50,10 @@ class Workspace:
 
     def __init__(self, root: str, overrides: dict | None = None) -> None:
         self.root = root
+        self.stamp = _stamp(root)
+        if self.stamp[-1] is not None:
+            # `lintrank learn` may have rewritten the project model in place.
+            load_model.cache_clear()
         self.settings = Settings(root=root)
         options, source = load_file_options(None, root)
         apply(self.settings, options, source or "pyproject.toml")
@@ -62,6 +66,10 @@ class Workspace:
         self._lock = threading.Lock()  # one analysis at a time per workspace
         self._history_key: str | None = None
         self._history_value: dict = {}
+
+    def stale(self) -> bool:
+        """Whether the configuration or the project model changed since this was built."""
+        return _stamp(self.root) != self.stamp
 
     def analyse(self, rel: str, text: str) -> list[ScoredFinding]:
         """Ranked findings of ``text``, the current content of ``rel`` (root-relative)."""
@@ -160,3 +168,20 @@ def _git_state(root: str) -> str | None:
     except (OSError, subprocess.CalledProcessError):
         return None
     return head.strip() + ":" + hashlib.blake2b(diff, digest_size=16).hexdigest()
+
+
+#: Files whose change means a new Workspace: settings, and the learned model.
+WATCHED = ("pyproject.toml", os.path.join(".lintrank", "model.onnx"))
+
+
+def _stamp(root: str) -> tuple[tuple[int, int] | None, ...]:
+    """(mtime, size) of each :data:`WATCHED` file, None where it is absent."""
+    out = []
+    for name in WATCHED:
+        try:
+            info = os.stat(os.path.join(root, name))
+        except OSError:
+            out.append(None)
+            continue
+        out.append((info.st_mtime_ns, info.st_size))
+    return tuple(out)

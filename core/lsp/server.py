@@ -43,7 +43,10 @@ class LintrankServer(LanguageServer):
 
     def workspace_for(self, path: str) -> Workspace:
         root = find_root([path])
-        if root not in self.workspaces:
+        old = self.workspaces.get(root)
+        if old is None or old.stale():  # pyproject.toml or the project model changed
+            if old is not None:
+                old.close()
             self.workspaces[root] = Workspace(root, self.options)
         return self.workspaces[root]
 
