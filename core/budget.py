@@ -183,9 +183,10 @@ def seconds_limit(budget: Budget, units: Sequence[Unit], costs: CostModel,
 class Clock:
     """Seconds left in a budget; a ``P%`` budget follows how fast work really goes.
 
-    The estimate of the full cost comes from learned rates, which a busy machine
-    can make far too low: each finished batch rescales the limit of a percentage
-    budget by observed/estimated time, so ``25%`` stays a quarter of the real cost.
+    Without costs learned on this machine the estimate of the full cost uses
+    defaults, which a slow or busy machine can make far too low: each finished batch
+    then rescales the limit of a percentage budget by observed/estimated time, so
+    ``25%`` stays about a quarter of the real cost.
     """
 
     def __init__(self, budget: Budget, full: float, started: float,
@@ -198,7 +199,9 @@ class Clock:
     def limit(self) -> float:
         if self.budget.seconds is not None:
             return self.budget.seconds
-        slowness = self._observed / self._estimated if self._estimated else 1.0
+        # Costs learned here already reflect this machine; only defaults are rescaled.
+        slowness = self._observed / self._estimated if self._estimated and not self.learned \
+            else 1.0
         return self.full * slowness * (self.budget.fraction or 1.0)
 
     def left(self, now: float) -> float:

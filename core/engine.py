@@ -141,7 +141,8 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
                                  lines, costs, cache.get_outcomes() if cache else {},
                                  set(critical)))
         tasks, full, result.budget = plan_budget(budget, units, by_name, root, timeout,
-                                                 lines, costs, capacity)
+                                                 lines, costs, capacity,
+                                                 time.monotonic() - started)
         clock = Clock(budget, full, started,
                       learned=all(costs.samples.get(name) for name in missing))
     total = sum(len(t.files) for t in tasks)
@@ -217,7 +218,9 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
                 # the first batches run uncut to measure it.
                 if clock is not None and not task.critical and clock.calibrated:
                     left = clock.left(time.monotonic())
-                    if left < startup(task.source.name):
+                    # A batch that cannot finish in time is skipped, not started and
+                    # stopped: a smaller one further down may still fit.
+                    if left < max(startup(task.source.name), task.estimate):
                         skipped.append(task)
                         continue
                     task = dataclasses.replace(task, budget_left=left)

@@ -150,7 +150,8 @@ def make_task(source: Source, files: list[str], root: str, timeout: float,
 
 def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source],
                 root: str, timeout: float, lines: dict[str, int], costs: CostModel,
-                capacity: int) -> tuple[list[FileTask], float, dict[str, object]]:
+                capacity: int, elapsed: float = 0.0
+                ) -> tuple[list[FileTask], float, dict[str, object]]:
     """Budget mode: batches in reward-per-second order, the estimated full wall
     seconds, and a summary.
 
@@ -161,14 +162,17 @@ def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source
     # Small batches keep the overshoot past the deadline small; not so small that
     # analyzer start-up dominates.
     share, spent = limit * capacity / 6, 0.0
+    usable = 0.8 * (limit - elapsed)  # what is left once batches start, with a margin
     groups: dict[tuple[str, bool], list[list[Unit]]] = {}
     for unit in units:
         cut = groups.setdefault((unit.tool, unit.critical), [[]])
         # Batches shrink as the planned work nears the limit (less is lost when the
-        # deadline stops one), but their own work should match their start-up cost.
+        # deadline stops one), their own work should match their start-up cost, and
+        # start-up plus work must fit in the limit.
         spent += unit.cost
         room = max(1.0 - spent / max(limit * capacity, 1e-9), 0.15)
-        target = min(max(share * room, costs.per_call(unit.tool), 1.0), 60.0)
+        call = costs.per_call(unit.tool)
+        target = min(max(share * room, call, 1.0), 60.0, max(usable - call, unit.cost))
         if cut[-1] and (sum(u.cost for u in cut[-1]) + unit.cost > target
                         or len(cut[-1]) >= MAX_BATCH):
             cut.append([])
