@@ -153,6 +153,8 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         nonlocal done
         if batch_findings is None:  # stopped at the end of the budget
             cut.append(task)
+            # It needed more than ``seconds``: teach the cost model at least that.
+            costs.observe(task.source.name, task.lines, seconds)
             return
         inside = set(task.files)
         own = [f for f in batch_findings
