@@ -140,6 +140,7 @@ def round_cache(tree: Path, model: list[str], budgets: list[str], n: int
     cold = run(base, tree)
     out = {"cold": cold["seconds"], "warm": run(base, tree)["seconds"],
            "files": cold["report"]["summary"]["files"],
+           "cold rss lintrank MiB": cold["rss_main"], "cold rss all MiB": cold["rss_tree"],
            "findings": cold["report"]["summary"]["findings"]}
     files = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*.py"))
     picks = random.Random(n).sample(files, SAMPLE)
@@ -249,6 +250,8 @@ def main() -> None:
         print(f"{rows[0]['files']} files, {rows[0]['findings']} findings; "
               f"cold {cold:.1f} s (median of {opts.repeat})")
         print(f"warm vs cold:               {cold / median(rows, 'warm'):6.1f}x faster")
+        print(f"peak RSS, cold: lintrank {median(rows, 'cold rss lintrank MiB'):.0f} MiB, "
+              f"with analyzer processes {median(rows, 'cold rss all MiB'):.0f} MiB")
         for label in ("random file", "imported module"):
             print(f"one file edited ({label}): {cold / median(rows, 'edit ' + label):6.1f}x "
                   f"faster ({median(rows, f'edit {label} reanalysed'):.0f} analyser-files "
