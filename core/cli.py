@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -53,11 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     warnings.formatwarning = _format_warning
-    with _stop_analyzers_on_signals() as received:
-        return _run(args, received)
+    with _stop_analyzers_on_signals():
+        return _run(args)
 
 
-def _run(args: argparse.Namespace, received: list[int]) -> int:
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args))
     except LintrankError as exc:
@@ -67,7 +68,7 @@ def _run(args: argparse.Namespace, received: list[int]) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("lintrank: interrupted", file=sys.stderr)
-        return 128 + (received[0] if received else signal.SIGINT)
+        return 130
     except BrokenPipeError:
         return 1
     except Exception as exc:  # a bug: one clear line and exit 2 in a hook, not a traceback
@@ -79,22 +80,25 @@ def _run(args: argparse.Namespace, received: list[int]) -> int:
 
 
 @contextlib.contextmanager
-def _stop_analyzers_on_signals() -> Iterator[list[int]]:
-    """On SIGINT/SIGTERM, kill the running analyzers before unwinding, so neither an
-    orphaned pylint nor the wait for it outlives a cancelled CI job or hook."""
-    received: list[int] = []
+def _stop_analyzers_on_signals() -> Iterator[None]:
+    """On SIGINT/SIGTERM, kill the running analyzers first, so no orphaned pylint
+    outlives a cancelled CI job or hook. SIGTERM then ends lintrank at once, as it
+    would have without the handler (unwinding could wait on a thread, e.g. the LSP
+    server's stdin reader); SIGINT unwinds as KeyboardInterrupt ("interrupted")."""
     if threading.current_thread() is not threading.main_thread():
-        yield received
+        yield
         return
 
     def handler(signum: int, frame: object) -> None:
-        received.append(signum)
         processes.stop_all()
+        if signum == signal.SIGTERM:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
         raise KeyboardInterrupt
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield received
+        yield
     finally:
         for number, old in previous.items():
             signal.signal(number, old)

@@ -168,8 +168,11 @@ def test_terminated_run_leaves_no_analyzer_behind(tmp_path, plugin_env, model, s
     analyzer = int(pidfile.read_text())
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)  # a hang guard, not a timing assertion
-    assert proc.returncode == 128 + signum
-    assert err.strip().splitlines()[-1] == "lintrank: interrupted"
+    if signum == signal.SIGTERM:  # ends at once, as without lintrank's handler
+        assert proc.returncode == -signal.SIGTERM
+    else:
+        assert proc.returncode == 130
+        assert err.strip().splitlines()[-1] == "lintrank: interrupted"
     for _ in range(500):  # the kill is asynchronous; a zombie counts as dead
         if not _alive(analyzer):
             break
