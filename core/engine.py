@@ -23,7 +23,7 @@ from lintrank.core.budget import Budget, Clock, CostModel, make_units, order
 from lintrank.core.cache import Cache
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
-from lintrank.core.imports import dependency_digests, module_facts, valid_facts
+from lintrank.core.imports import local_dependencies
 from lintrank.core.sources import AnalyzerCrash, Source
 from lintrank.core.tasks import (
     CRASHED,
@@ -96,7 +96,7 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     digests, lines, findings = scan_files(files, root)
     result = EngineResult(findings=findings)
     readable = [f for f in files if f in digests]
-    deps = (_dependencies(readable, root, digests, cache)
+    deps = (local_dependencies(readable, root, digests, cache)
             if any(s.name in CROSS_MODULE for s in sources) else {})
     costs = CostModel(cache)
     missing: dict[str, list[str]] = {}
@@ -246,24 +246,6 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
     return skipped
 
 
-def _dependencies(files: list[str], root: str, digests: dict[str, str],
-                  cache: Cache | None) -> dict[str, str]:
-    """Per file, the digest of the local modules it imports (facts cached by content)."""
-    cached = cache.get_modules(list(set(digests.values()))) if cache else {}
-    known = {k: v for k, v in cached.items() if valid_facts(v)}
-    fresh: dict[str, dict] = {}
-    for f in files:
-        if digests[f] not in known and digests[f] not in fresh:
-            data = _read(root, f)
-            facts = module_facts(data)
-            if hashlib.blake2b(data, digest_size=16).hexdigest() == digests[f]:
-                fresh[digests[f]] = facts  # (a file edited since the scan is not cached)
-            known[digests[f]] = facts
-    if cache and fresh:
-        cache.put_modules(fresh)
-    return dependency_digests(files, {f: known[digests[f]] for f in files})
-
-
 def _decode(hits: dict[str, list[dict]]) -> dict[str, list[Finding]]:
     """Rebuild cached findings; a damaged entry (wrong shape or types) is a miss."""
     decoded: dict[str, list[Finding]] = {}
@@ -276,13 +258,6 @@ def _decode(hits: dict[str, list[dict]]) -> dict[str, list[Finding]]:
                and type(f.line) is int and type(f.column) is int for f in found):
             decoded[key] = found
     return decoded
-
-
-def _read(root: str, rel: str) -> bytes:
-    try:
-        return read_regular(os.path.join(root, rel))
-    except OSError:
-        return b""  # gone since the scan: the analyzer will report it
 
 
 def _key(source: Source, fingerprint: str, rel: str, digest: str, deps: str) -> str:

@@ -16,7 +16,8 @@ import os
 import warnings
 from collections.abc import Mapping, Sequence
 
-from lintrank.core.files import MAX_PARSE_BYTES
+from lintrank.core.cache import Cache
+from lintrank.core.files import MAX_PARSE_BYTES, read_regular
 
 #: One import statement as stored: [level, module, [names]] (JSON-friendly).
 Import = list
@@ -112,3 +113,31 @@ def dependency_digests(files: Sequence[str], facts: Mapping[str, dict]) -> dict[
         text = "|".join(f"{d}:{facts[d]['syntax']}" for d in sorted(deps) if d in facts)
         digests[rel] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
     return digests
+
+
+def local_dependencies(files: list[str], root: str, digests: dict[str, str],
+                       cache: Cache | None) -> dict[str, str]:
+    """Per file, the digest of the local modules it imports (facts cached by content).
+
+    Contents are read again only for files whose facts are not cached yet.
+    """
+    cached = cache.get_modules(list(set(digests.values()))) if cache else {}
+    known = {k: v for k, v in cached.items() if valid_facts(v)}
+    fresh: dict[str, dict] = {}
+    for f in files:
+        if digests[f] not in known and digests[f] not in fresh:
+            data = _read(root, f)
+            facts = module_facts(data)
+            if hashlib.blake2b(data, digest_size=16).hexdigest() == digests[f]:
+                fresh[digests[f]] = facts  # (a file edited since the scan is not cached)
+            known[digests[f]] = facts
+    if cache and fresh:
+        cache.put_modules(fresh)
+    return dependency_digests(files, {f: known[digests[f]] for f in files})
+
+
+def _read(root: str, rel: str) -> bytes:
+    try:
+        return read_regular(os.path.join(root, rel))
+    except OSError:
+        return b""  # gone since the scan: the analyzer will report it
