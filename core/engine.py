@@ -268,8 +268,9 @@ def _key(source: Source, fingerprint: str, rel: str, digest: str, deps: str) -> 
 def _merge(found: dict[tuple, Finding], f: Finding) -> None:
     """Add a batch-level finding once; a whole-run one once whatever file it is on."""
     whole = (f.tool, f.code) in WHOLE_RUN
-    key = (f.tool, f.code, f.message) if whole else (f.tool, f.code, f.path, f.line,
-                                                       f.column, f.message)
+    key: tuple = (f.tool, f.code, f.message)
+    if not whole:
+        key += (f.path, f.line, f.column)
     if key not in found or f.sort_key < found[key].sort_key:
         found[key] = f  # the same file whatever order batches finish in
 
