@@ -3,9 +3,10 @@
 Each unit of work is one analyzer on one file. Its *reward* is the importance mass
 it is expected to yield: how many of that file's findings were in the top decile
 by model score of the last run (``outcomes`` in the cache, written after scoring),
-else a prior from cheap features (size, test or not). Its *cost* is learned seconds per line for that analyzer (from
-past runs, else a default). Work runs in descending reward/cost order until the
-budget is spent; what is left is reported as skipped, never silently dropped.
+else a prior from cheap features (size, test or not). Its *cost* is the analyzer's
+learned seconds per line (from past batches, else a default), and each batch also
+pays a learned start-up. Work runs in descending reward/cost order until the budget
+is spent; what is left is reported as skipped, never silently dropped.
 """
 from __future__ import annotations
 
