@@ -139,8 +139,11 @@ def feedback_rows(root: str, top: str, sources: list, cache: Cache | None,
             if hit is not None:
                 matched.append(hit)
                 labels.append(int(entry.useful))
-    x = feature_matrix(matched, top, repo_history(top)) if matched else \
-        np.zeros((0, N_FEATURES), np.float32)
+    # Densities count every finding of the file, as when `check` scores it.
+    everything = [f for f in found if os.path.normpath(f.path) in by_file]
+    x = feature_matrix(everything, top, repo_history(top))
+    position = {id(f): i for i, f in enumerate(everything)}
+    x = x[[position[id(f)] for f in matched]].reshape(-1, N_FEATURES)
     return Rows(x, np.asarray(labels, dtype=np.int8), np.full(len(labels), time.time()),
                 ["feedback"] * len(labels))
 

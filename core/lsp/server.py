@@ -71,6 +71,11 @@ class LintrankServer(LanguageServer):
             self.window_log_message(types.LogMessageParams(types.MessageType.Error,
                                                            f"lintrank: {exc}"))
             return
+        except Exception as exc:  # noqa: BLE001 - one bad document must not stop the server
+            self.window_log_message(types.LogMessageParams(
+                types.MessageType.Error, f"lintrank: internal error on {doc.path}: "
+                                         f"{type(exc).__name__}: {exc}"))
+            return
         current = self.workspace.get_text_document(uri)
         if current.version != version:
             return  # the user typed on; the newer analysis is already scheduled
