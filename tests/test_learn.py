@@ -113,3 +113,21 @@ def test_learn_outside_git_is_a_usage_error(tmp_path: Path) -> None:
     write_tree(tmp_path, {"pyproject.toml": "[project]\nname = 's'\n"})
     proc = run_lintrank("learn", "--tools", "flake8", cwd=tmp_path)
     assert proc.returncode == 2 and "git work tree" in proc.stderr
+
+
+def test_feedback_rows_match_what_check_scores(tmp_path: Path) -> None:
+    from lintrank.core import feedback, learn
+    from lintrank.core.features import INDEX
+    from lintrank.core.pipeline import select_sources
+
+    write_tree(tmp_path, {"pyproject.toml": "[project]\nname = 'f'\n",
+                          "a.py": "import os\nimport sys\nx=1\n"})
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    commit(tmp_path, "one", 1_600_000_000)
+    feedback.record(str(tmp_path), [feedback.make("a.py", 2, "F401", False, "import sys"),
+                                    feedback.make("a.py", 9, "E501", True, "gone")])
+    rows = learn.feedback_rows(str(tmp_path), str(tmp_path), select_sources(["flake8"]),
+                               None, 60.0)
+    assert rows.y.tolist() == [0]  # the entry whose finding is gone is left out
+    assert rows.x[0, INDEX["file_findings"]] == 3  # F401 x2 and E225, as in `check`
+    assert rows.x[0, INDEX["file_same_code"]] == 2
