@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lintrank.core.dataset import Dataset
+from lintrank.core.exceptions import UsageError
 from lintrank.core.finding import SEVERITIES
 
 PRIOR_STRENGTH = 20.0  # pseudo-findings pulling a code's fix rate to the global rate
@@ -45,7 +46,10 @@ def _average_ranks(s: np.ndarray) -> np.ndarray:
 
 def average_precision(y: np.ndarray, s: np.ndarray) -> float:
     """Average precision (scikit-learn's step definition; tied scores form one step)."""
-    from sklearn.metrics import average_precision_score
+    try:
+        from sklearn.metrics import average_precision_score
+    except ImportError as exc:
+        raise UsageError("evaluation needs scikit-learn: pip install 'lintrank[train]'") from exc
 
     y = np.asarray(y, dtype=int)
     if y.sum() == 0:

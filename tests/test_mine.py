@@ -292,3 +292,10 @@ def test_last_change_prefers_uncommitted_edits(tmp_path):
     assert last_change(str(repo.root), "HEAD", worktree=True) == {"b.py": ((2, 1),)}
     history = repo_history(str(repo.root))
     assert history["a.py"].recent is None and history["b.py"].recent_distance(1) == 1.0
+
+
+def test_findings_of_deleted_files_get_no_label(tmp_path):
+    repo = Repo(tmp_path / "r")
+    repo.commit("initial", {"d.py": "import os\n", "keep.py": "x = 1\n"})
+    repo.commit("drop d.py", {"d.py": None})
+    assert _mine(repo, tmp_path / "c") == []
