@@ -156,7 +156,8 @@ def explain_rows(model: RewardModel, rows: np.ndarray, top: int = TOP) -> list[t
 
 def attach(results: list[ScoredFinding], findings: Sequence[Finding], rows: np.ndarray,
            model: RewardModel, stages: tuple[np.ndarray, np.ndarray, np.ndarray],
-           weights: Sequence[tuple[str, float] | None]) -> list[ScoredFinding]:
+           weights: Sequence[tuple[str, float] | None],
+           extras: Sequence[dict[str, float]] = ()) -> list[ScoredFinding]:
     """Give every ranked result its explanation.
 
     ``stages`` are the scores of ``findings`` from the model, after plugins'
@@ -172,6 +173,9 @@ def attach(results: list[ScoredFinding], findings: Sequence[Finding], rows: np.n
         entries = list(features[i])
         if abs(adjusted[i] - model_scores[i]) > _EPS:
             entries.append(("plugin=adjusted", round(float(adjusted[i] - model_scores[i]), 6)))
+        if extras:  # plugins' extra features, shown as they are (not model inputs)
+            entries.extend((f"extra:{k}={float(v):g}", 0.0) for k, v in extras[i].items()
+                           if isinstance(v, (int, float)))
         if weights[i] is not None:
             key, weight = weights[i]
             entries.append(priority_entry(key, weight, float(final[i] - adjusted[i])))
@@ -215,6 +219,8 @@ def records(entries: Sequence[Entry], model: RewardModel | None = None) -> list[
                         "contribution": delta, "effect": effect})
         elif name == "plugin":
             out.append({"kind": "plugin", "contribution": delta, "effect": effect})
+        elif name.startswith("extra:"):
+            out.append({"kind": "extra", "name": name[6:], "value": float(value)})
         else:
             record = {"kind": "feature", "feature": name, "value": value,
                       "contribution": delta, "effect": effect}
@@ -226,7 +232,8 @@ def records(entries: Sequence[Entry], model: RewardModel | None = None) -> list[
 
 def summary(entries: Sequence[Entry]) -> str:
     """One line: ``severity=error +0.31, priority:style=0.2 -0.12``."""
-    return ", ".join(f"{label} {delta:+.3f}" for label, delta in entries)
+    return ", ".join(label[6:] if label.startswith("extra:") else f"{label} {delta:+.3f}"
+                     for label, delta in entries)
 
 
 def help_for(finding: Finding) -> dict[str, str]:

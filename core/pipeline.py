@@ -119,7 +119,8 @@ def score_findings(findings: list[Finding], settings: Settings, model: RewardMod
         subset = diff.select(findings, changed, settings)
         findings, rows = [findings[i] for i in subset], rows[subset]
     model_scores = score_rows(model, rows, cache)
-    adjusted = _adjust(findings, model_scores, settings.root)
+    adjusted, extras = _adjust(findings, model_scores, settings.root, explaining(settings),
+                               contexts)
     # The one place a team's [tool.lintrank] priorities touch a score (core/priorities.py).
     scores, weights = priorities.apply(findings, adjusted,
                                        priorities.Priorities(settings.priorities))
@@ -128,7 +129,7 @@ def score_findings(findings: list[Finding], settings: Settings, model: RewardMod
                    settings.protected_codes(), frozenset(settings.safety_severities))
     if explaining(settings):
         results = explain.attach(results, findings, rows, model,
-                                 (model_scores, adjusted, scores), weights)
+                                 (model_scores, adjusted, scores), weights, extras)
     return results
 
 
@@ -157,22 +158,37 @@ def _rebase(history: dict, top: str, root: str) -> dict:
     return {k[cut:]: v for k, v in history.items() if k.startswith(prefix + "/")}
 
 
-def _adjust(findings: list[Finding], scores: np.ndarray, root: str) -> np.ndarray:
+def _adjust(findings: list[Finding], scores: np.ndarray, root: str, explaining: bool = False,
+            contexts: dict[str, FileContext] | None = None
+            ) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """Plugins' ``lintrank_adjust_score``; with their extra features when asked for.
+
+    Extras are computed when a plugin adjusts scores, or when explaining (they are
+    shown in explanations); returns the scores and one extras mapping per finding.
+    """
     hook = get_plugin_manager().hook
-    if not hook.lintrank_adjust_score.get_hookimpls():
-        return scores
+    adjusting = bool(hook.lintrank_adjust_score.get_hookimpls())
     extras_hook = hook.lintrank_extra_features
+    wanted = bool(extras_hook.get_hookimpls()) and (adjusting or explaining)
+    if not adjusting and not wanted:
+        return scores, []
     adjusted = scores.copy()
+    every: list[dict[str, float]] = []
+    parsed: dict[str, FileContext] = dict(contexts or {})  # perf: one parse per file
     for i, f in enumerate(findings):
         extras: dict[str, float] = {}
-        if extras_hook.get_hookimpls():
-            from lintrank.core.scorer import load_context  # only when a plugin asks
-            for part in extras_hook(finding=f, context=load_context(f.path, root)):
+        if wanted:
+            if f.path not in parsed:
+                from lintrank.core.scorer import load_context  # only when a plugin asks
+                parsed[f.path] = load_context(f.path, root)
+            for part in extras_hook(finding=f, context=parsed[f.path]):
                 extras.update(part or {})
-        new = hook.lintrank_adjust_score(finding=f, score=float(scores[i]), extras=extras)
+        every.append(extras)
+        new = hook.lintrank_adjust_score(finding=f, score=float(scores[i]),
+                                         extras=extras) if adjusting else None
         if new is not None:
             adjusted[i] = min(max(float(new), 0.0), 1.0)
-    return adjusted
+    return adjusted, every
 
 
 def run_check(settings: Settings, progress: Progress | None = None) -> CheckResult:

@@ -206,3 +206,42 @@ def test_sarif_carries_explanations_and_config_can_turn_them_off(
         handle.write("\n[tool.lintrank]\nexplain = false\n")
     report = check_json("--model", baseline_model_path, "--tools", "flake8", cwd=tmp_path)
     assert all("explanation" not in r for r in report["findings"])
+
+
+class TodoPlugin:
+    """A third-party plugin: an extra feature, and a score adjustment using it."""
+
+    from lintrank.core.hookspecs import hookimpl
+
+    @hookimpl
+    def lintrank_extra_features(self, finding, context):  # type: ignore[no-untyped-def]
+        return {"todo_in_file": float(sum("TODO" in line for line in context.lines))}
+
+    @hookimpl
+    def lintrank_adjust_score(self, finding, score, extras):  # type: ignore[no-untyped-def]
+        return score / 2 if extras.get("todo_in_file") else None
+
+
+def test_plugin_adjustments_and_extras_are_explained(tmp_path: Path,
+                                                     baseline_model_path: str) -> None:
+    from lintrank.core.config import Settings
+    from lintrank.core.finding import Finding
+    from lintrank.core.pipeline import score_findings
+    from lintrank.core.plugin_manager import get_plugin_manager
+
+    (tmp_path / "a.py").write_text("x = 1  # TODO\n", encoding="utf-8")
+    finding = Finding("flake8", "F821", "undefined name", "a.py", 1, severity="error")
+    settings = Settings(root=str(tmp_path), explain=True, history=False, threshold=0.0)
+    pm = get_plugin_manager()
+    pm.register(TodoPlugin(), name="todo-test")
+    try:
+        [result] = score_findings([finding], settings, load_model(baseline_model_path), None)
+    finally:
+        pm.unregister(name="todo-test")
+    assert result.score == pytest.approx(0.45)
+    assert result.explanation == (("severity=error", 0.3), ("plugin=adjusted", -0.45),
+                                  ("extra:todo_in_file=1", 0.0))
+    assert explain.records(result.explanation)[1:] == [
+        {"kind": "plugin", "contribution": -0.45, "effect": "lowers"},
+        {"kind": "extra", "name": "todo_in_file", "value": 1.0}]
+    assert "todo_in_file=1" in explain.summary(result.explanation)
