@@ -31,6 +31,7 @@ FOLDER = ".lintrank"
 MODEL_FILE = "model.onnx"
 FEEDBACK_REPEAT = 5  # one explicit verdict counts like this many mined findings
 TEST_FRACTION = 0.25  # the latest quarter of the mined findings (by commit time)
+MIN_CLASS = 5  # fewer fixed (or unfixed) later findings make the AUC a coin toss
 
 
 def project_model_path(root: str) -> Path:
@@ -176,9 +177,11 @@ def learn(root: str, top: str, rows: Rows, outcomes: dict[str, int], verdicts: R
     report.cut = float(order[int(len(order) * (1 - TEST_FRACTION))])
     older, later = rows.take(rows.times < report.cut), rows.take(rows.times >= report.cut)
     report.test_rows, report.test_fixed = len(later), int(later.y.sum())
-    if len(set(later.y.tolist())) < 2 or len(set(older.y.tolist())) < 2:
-        report.reason = ("the older and the later history both need fixed and unfixed "
-                         "findings to compare the models")
+    fixed = int(later.y.sum())
+    if min(fixed, len(later) - fixed) < MIN_CLASS or len(set(older.y.tolist())) < 2:
+        report.reason = (f"the later history needs at least {MIN_CLASS} fixed and "
+                         f"{MIN_CLASS} unfixed findings (it has {fixed} and "
+                         f"{len(later) - fixed}) to compare the models fairly")
         return report
     # Feedback is given today, after the later history: fitting on it here would
     # leak the future into the comparison, so only the final model sees it.

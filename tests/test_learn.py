@@ -131,3 +131,24 @@ def test_feedback_rows_match_what_check_scores(tmp_path: Path) -> None:
     assert rows.y.tolist() == [0]  # the entry whose finding is gone is left out
     assert rows.x[0, INDEX["file_findings"]] == 3  # F401 x2 and E225, as in `check`
     assert rows.x[0, INDEX["file_same_code"]] == 2
+
+
+def test_too_few_later_fixes_are_not_a_fair_comparison(tmp_path: Path,
+                                                       baseline_model_path: str) -> None:
+    import numpy as np
+
+    from lintrank.core import learn
+    from lintrank.core.features import N_FEATURES
+    from lintrank.core.onnx_model import load_model
+
+    n = 40
+    y = np.zeros(n, dtype=np.int8)
+    y[:15] = 1  # the older history has fixes; the later quarter only two
+    y[30:32] = 1
+    rows = learn.Rows(np.zeros((n, N_FEATURES), np.float32), y, np.arange(n, dtype=float),
+                      [f"c{i}" for i in range(n)])
+    none = rows.take(np.zeros(n, dtype=bool))
+    report = learn.learn(str(tmp_path), str(tmp_path), rows, {}, none,
+                         load_model(baseline_model_path), "project:t")
+    assert not report.written and "at least 5 fixed" in report.reason
+    assert not (tmp_path / ".lintrank" / "model.onnx").exists()
