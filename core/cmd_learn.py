@@ -6,8 +6,10 @@ import datetime
 import os
 import sys
 import time
+from importlib.util import find_spec
 
 from lintrank.core.config import Settings, apply, find_root, load_file_options
+from lintrank.core.exceptions import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -38,6 +40,10 @@ def run(args: argparse.Namespace) -> int:
     from lintrank.models import DEFAULT_MODEL
 
     started = time.monotonic()
+    missing = [m for m in ("lightgbm", "onnxmltools", "onnx") if not find_spec(m)]
+    if missing:  # fail before mining, which takes minutes
+        raise UsageError(f"lintrank learn needs the train extra ({', '.join(missing)} "
+                         "missing): pip install 'lintrank[train]'")
     root = find_root([args.repo])
     top = learn.check_repo(root)
     settings = Settings(root=root)
