@@ -6,7 +6,7 @@ plugins registered first, so a third-party plugin can add to or override them.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 

@@ -60,6 +60,21 @@ class Source(Protocol):
         """
 
 
+class ProjectConfigSource:
+    """Base for analyzers whose findings depend on the project's config files.
+
+    Subclasses set ``name`` and implement ``version`` and ``run``.
+    """
+
+    name = ""
+
+    def available(self) -> bool:
+        return True  # flake8 and pylint are hard dependencies of lintrank
+
+    def config_fingerprint(self, root: str) -> str:
+        return config_fingerprint(root)
+
+
 def config_fingerprint(root: str, names: tuple[str, ...] = CONFIG_FILES) -> str:
     """Hash the content of the configuration files present at ``root``."""
     digest = hashlib.sha256()

@@ -9,7 +9,7 @@ import tempfile
 from lintrank.core.finding import Finding
 from lintrank.core.hookspecs import hookimpl
 from lintrank.core.severity import severity_of
-from lintrank.core.sources import (AnalyzerCrash, config_fingerprint, run_module,
+from lintrank.core.sources import (AnalyzerCrash, ProjectConfigSource, run_module,
                                    safe_paths)
 
 _SEP = "\x1f"  # unit separator; reprs below escape it (and newlines) in any field
@@ -18,19 +18,13 @@ _SEP = "\x1f"  # unit separator; reprs below escape it (and newlines) in any fie
 _FORMAT = _SEP.join(("%(path)r", "%(row)d", "%(col)d", "%(code)r", "%(text)r"))
 
 
-class Flake8Source:
+class Flake8Source(ProjectConfigSource):
     """Runs ``python -m flake8`` in the project root, so its config files apply."""
 
     name = "flake8"
 
-    def available(self) -> bool:
-        return True  # a hard dependency of lintrank
-
     def version(self) -> str:
         return _version()
-
-    def config_fingerprint(self, root: str) -> str:
-        return config_fingerprint(root)
 
     def run(self, files: list[str], root: str, timeout: float | None) -> list[Finding]:
         # An output file of our own keeps a user's `output-file`/`tee`/`count`

@@ -8,22 +8,16 @@ import os
 from lintrank.core.finding import Finding
 from lintrank.core.hookspecs import hookimpl
 from lintrank.core.severity import severity_of
-from lintrank.core.sources import AnalyzerCrash, config_fingerprint, run_module
+from lintrank.core.sources import AnalyzerCrash, ProjectConfigSource, run_module
 
 
-class PylintSource:
+class PylintSource(ProjectConfigSource):
     """Runs ``python -m pylint`` in the project root with its own configuration."""
 
     name = "pylint"
 
-    def available(self) -> bool:
-        return True  # a hard dependency of lintrank
-
     def version(self) -> str:
         return _version()
-
-    def config_fingerprint(self, root: str) -> str:
-        return config_fingerprint(root)
 
     def run(self, files: list[str], root: str, timeout: float | None) -> list[Finding]:
         # Only output-shaping options are forced; checks and their settings come

@@ -12,10 +12,10 @@ import sys
 from lintrank.core.finding import Finding
 from lintrank.core.hookspecs import hookimpl
 from lintrank.core.severity import severity_of
-from lintrank.core.sources import AnalyzerCrash, config_fingerprint, run_command
+from lintrank.core.sources import AnalyzerCrash, ProjectConfigSource, run_command
 
 
-class RuffSource:
+class RuffSource(ProjectConfigSource):
     """Runs ``ruff check --output-format json`` in the project root."""
 
     name = "ruff"
@@ -25,9 +25,6 @@ class RuffSource:
 
     def version(self) -> str:
         return _version()
-
-    def config_fingerprint(self, root: str) -> str:
-        return config_fingerprint(root)
 
     def run(self, files: list[str], root: str, timeout: float | None) -> list[Finding]:
         argv = _argv()
