@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from lintrank.core.config import Settings
 from lintrank.core.exceptions import UsageError
 from lintrank.core.finding import Finding
-from lintrank.core.history import parse_new_ranges
+from lintrank.core.history import git_root, parse_new_ranges
 from lintrank.core.policy import is_protected
 
 #: git's id of the empty tree: the "revision before the first commit".
@@ -109,6 +109,8 @@ def for_settings(settings: Settings) -> ChangedLines | None:
     ``pre-commit run --all-files`` on a clean tree still checks every line.
     """
     if settings.staged and not (settings.diff or settings.new_only):
+        if git_root(settings.root) is None:
+            return None  # the hooks' default must not fail outside git: check everything
         changed = changed_lines(settings.root, "HEAD", staged=True)
         return changed if changed.paths() else None
     ref = settings.diff or ("HEAD" if settings.new_only else None)

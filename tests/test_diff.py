@@ -153,3 +153,10 @@ def test_precommit_hooks_report_only_staged_lines(tmp_path: Path,
                     "commit", "-qm", "new"], cwd=tree, check=True)
     proc = try_repo(hooks, tree, tmp_path)
     assert "undefined_new" in proc.stdout and "undefined_old" in proc.stdout
+
+
+def test_staged_outside_git_checks_everything(tmp_path: Path, baseline_model_path: str) -> None:
+    write_tree(tmp_path, {"pyproject.toml": "[project]\nname = 'd'\n", "a.py": OLD})
+    report = check_json("--staged", "--model", baseline_model_path, "--tools", "flake8",
+                        "--threshold", "0", cwd=tmp_path)
+    assert {r["code"] for r in report["findings"]} >= {"F401", "E225"}
