@@ -24,14 +24,20 @@ def is_protected(tool: str, code: str, severity: str, codes: frozenset[str],
 def rank(findings: Sequence[Finding], scores: Sequence[float], threshold: float,
          top: int | None, codes: frozenset[str], severities: frozenset[str],
          critical: Sequence[bool] = ()) -> list[ScoredFinding]:
-    """Return findings ordered by score (ties by location) with keep decisions."""
+    """Return findings ordered certain errors first, then by score (ties by location).
+
+    Protected findings lead whatever the model says: a learned score is about which
+    findings teams act on, and a syntax error or undefined name is acted on first.
+    """
+    protected_of = [is_protected(f.tool, f.code, f.severity, codes, severities)
+                    for f in findings]
     order = sorted(range(len(findings)),
-                   key=lambda i: (-scores[i], findings[i].sort_key))
+                   key=lambda i: (not protected_of[i], -scores[i], findings[i].sort_key))
     result: list[ScoredFinding] = []
     kept_unprotected = 0
     for i in order:
         f = findings[i]
-        protected = is_protected(f.tool, f.code, f.severity, codes, severities)
+        protected = protected_of[i]
         keep = scores[i] >= threshold and (top is None or kept_unprotected < top)
         if keep and not protected:
             kept_unprotected += 1

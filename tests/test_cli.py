@@ -27,7 +27,10 @@ def test_json_contract_and_threshold_zero_keeps_all(project):
     for item in report["findings"]:
         assert {"tool", "code", "message", "path", "line", "column", "score", "kept"} <= set(item)
         assert item["kept"] is True
-    scores = [f["score"] for f in report["findings"]]
+    # certain errors first, then best score first
+    protected = [f["protected"] for f in report["findings"]]
+    assert protected == sorted(protected, reverse=True)
+    scores = [f["score"] for f in report["findings"] if not f["protected"]]
     assert scores == sorted(scores, reverse=True)
     assert report["summary"]["findings"] == len(report["findings"])
     assert report["summary"]["kept"] == len(report["findings"])

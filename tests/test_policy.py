@@ -48,3 +48,10 @@ def test_safety_is_configurable():
     findings = [_f("E501", 1)]
     assert rank(findings, [0.0], 1.0, None, frozenset({"E501"}), SEVS)[0].kept
     assert not rank(findings, [0.0], 1.0, None, frozenset(), SEVS)[0].kept
+
+
+def test_certain_errors_rank_first_whatever_their_score():
+    findings = [_f("E501", 1), _f("F821", 2), _f("W291", 3)]
+    ranked = rank(findings, [0.9, 0.1, 0.5], 0.0, None, CODES, SEVS)
+    assert [r.finding.code for r in ranked] == ["F821", "E501", "W291"]
+    assert [r.score for r in ranked] == [0.1, 0.9, 0.5]  # scores are shown as they are
