@@ -13,7 +13,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, metavar="F",
                    help="recommended keep threshold (default: the score above which "
                         "the top --keep fraction of training findings lies)")
-    p.add_argument("--keep", type=float, default=0.2, metavar="FRACTION",
+    p.add_argument("--keep", type=float, default=0.1, metavar="FRACTION",
                    help="fraction of training findings kept at the default threshold")
     p.add_argument("--data-manifest", metavar="FILE",
                    help="also write the training data's provenance (repositories, "

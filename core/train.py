@@ -167,7 +167,7 @@ def _atomic_write(path: str, data: bytes) -> None:
         raise
 
 
-def choose_threshold(scores: np.ndarray, keep: float = 0.2) -> float:
+def choose_threshold(scores: np.ndarray, keep: float = 0.1) -> float:
     """The score above which the top ``keep`` fraction of ``scores`` lies."""
     if len(scores) == 0:
         return 0.5
