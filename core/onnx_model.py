@@ -111,13 +111,24 @@ def _check_manifest(path: str, sha: str) -> None:
     if not manifest.is_file():
         return
     try:
-        recorded = json.loads(manifest.read_text(encoding="utf-8"))["sha256"]
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
+        recorded = doc["sha256"]
+        accepted = accepted_hashes(doc)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelError(path, f"its manifest {manifest} is unreadable") from exc
-    if recorded != sha:
+    if sha not in accepted:
         raise ModelError(path, f"sha256 {sha[:12]}... differs from {recorded[:12]}... "
                          f"recorded in {manifest.name}: the file was changed or "
                          "truncated", "reinstall lintrank or rebuild the model")
+
+
+def accepted_hashes(manifest: dict) -> set[str]:
+    """Hashes a manifest vouches for: ``sha256``, plus ``accepted`` while a
+    `lintrank train` replaces the model (either side of the swap is valid)."""
+    extra = manifest.get("accepted", [])
+    if not isinstance(extra, list):
+        raise TypeError("accepted must be a list")
+    return {str(manifest["sha256"]), *(str(h) for h in extra)}
 
 
 def load_or_fallback(path: str, allow: bool, pinned: str | None = None) -> RewardModel:

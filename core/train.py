@@ -14,7 +14,14 @@ import numpy as np
 
 from lintrank.core.exceptions import UsageError
 from lintrank.core.features import N_FEATURES, schema_id
-from lintrank.core.onnx_model import META_KIND, META_NAME, META_SCHEMA, META_THRESHOLD
+from lintrank.core.onnx_model import (
+    META_KIND,
+    META_NAME,
+    META_SCHEMA,
+    META_THRESHOLD,
+    accepted_hashes,
+    file_sha256,
+)
 
 #: Deliberately small, regularised trees: the model must generalise to unseen
 #: repositories, and it is served in the hot path. Chosen by leave-one-repository-out
@@ -123,15 +130,42 @@ def parity(model: Any, data: bytes, x: np.ndarray) -> float:
 
 
 def write_model(data: bytes, out: str, info: dict[str, Any]) -> str:
-    """Write the model and its hash manifest (``OUT.json``) atomically; return sha256."""
+    """Write the model and its hash manifest (``OUT.json``) crash-safely; return sha256.
+
+    A kill -9 at any point leaves a pair the loader accepts: the manifest first lists
+    both the new and the previous model's hash under ``accepted``, then the model is
+    replaced, then the manifest is rewritten with the new hash alone.
+    """
     import hashlib
 
     sha = hashlib.sha256(data).hexdigest()
-    _atomic_write(out, data)
+    path = str(Path(out).with_suffix(".json"))
     manifest = {**info, "sha256": sha, "schema": schema_id(), "kind": "learned"}
-    _atomic_write(str(Path(out).with_suffix(".json")),
-                  (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    previous = _vouched_hash(out, path)
+    if previous and previous != sha:
+        _atomic_write(path, _dump({**manifest, "accepted": [sha, previous]}))
+    _atomic_write(out, data)
+    _atomic_write(path, _dump(manifest))
     return sha
+
+
+def _dump(doc: dict[str, Any]) -> bytes:
+    return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _vouched_hash(out: str, manifest: str) -> str | None:
+    """The existing model's sha256 when its manifest accepts it (or it has none)."""
+    if not os.path.isfile(out):
+        return None
+    sha = file_sha256(out)
+    if not os.path.isfile(manifest):
+        return sha  # the loader accepts a model without a manifest: keep it usable
+    try:
+        accepted = accepted_hashes(json.loads(Path(manifest).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+    # Never launder a tampered model: only a hash the old manifest vouched for.
+    return sha if sha in accepted else None
 
 
 def write_data_manifest(data: Any, out: str) -> None:
