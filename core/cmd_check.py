@@ -50,6 +50,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--staged", action="store_true", default=None,
                    help="pre-commit mode: keep only findings on lines staged for commit; "
                         "when nothing is staged (a manual --all-files run), keep all")
+    p.add_argument("--notebooks", action="store_true", default=None,
+                   help="also check Jupyter notebooks (*.ipynb) in folders; only ruff "
+                        "analyzes them, so add ruff to --tools")
     engine = p.add_argument_group("engine (throughput)")
     engine.add_argument("--budget", metavar="SECONDS|P%",
                         help="stop analysing after SECONDS, or P%% of the estimated full "
@@ -84,7 +87,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
                                           "cache", "cache_dir", "model", "quiet", "output",
                                           "explain", "diff", "new_only", "staged", "budget",
                                           "executor", "scheduler", "dask_workers",
-                                          "timeout", "model_fallback")}
+                                          "timeout", "model_fallback", "notebooks")}
     apply(settings, {k: v for k, v in cli.items() if v is not None}, "command line")
     # Paths are given relative to where the user stands; the engine works from root.
     settings.paths = [os.path.relpath(os.path.abspath(p), root) for p in paths]

@@ -66,6 +66,7 @@ class Settings:
     diff: str | None = None  # keep only findings on lines changed since this git ref
     new_only: bool = False  # keep only findings on lines changed since HEAD
     staged: bool = False  # pre-commit: only staged lines, or everything when none are
+    notebooks: bool = False  # also discover *.ipynb (analyzed by ruff only)
 
     def effective_jobs(self) -> int:
         return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)

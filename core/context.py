@@ -12,6 +12,7 @@ import os
 import warnings
 
 from lintrank.core.files import MAX_PARSE_BYTES, read_regular
+from lintrank.core.notebooks import code_text, is_notebook
 
 #: Statement kinds the schema knows; index = feature value, unknown = len().
 STMT_KINDS = (
@@ -65,8 +66,12 @@ class FileContext:
 
 
 def read_source(path: str) -> str:
-    """Read a file as Python would (PEP 263 cookie, BOM); undecodable bytes replaced."""
-    return decode_source(read_regular(path))  # a FIFO named *.py must not block
+    """Read a file as Python would (PEP 263 cookie, BOM); undecodable bytes replaced.
+
+    A notebook reads as its code cells joined, where ruff's findings are placed.
+    """
+    data = read_regular(path)  # a FIFO named *.py must not block
+    return code_text(data) if is_notebook(path) else decode_source(data)
 
 
 def decode_source(data: bytes) -> str:

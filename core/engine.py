@@ -24,6 +24,7 @@ from lintrank.core.cache import Cache
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.imports import local_dependencies
+from lintrank.core.notebooks import is_notebook
 from lintrank.core.sources import AnalyzerCrash, Source
 from lintrank.core.tasks import (
     CRASHED,
@@ -86,6 +87,11 @@ def scan_files(files: Sequence[str], root: str
     return digests, lines, problems
 
 
+def accepts(source: Source, rel: str) -> bool:
+    """Whether ``source`` may analyze ``rel``: notebooks only go to those that parse them."""
+    return not is_notebook(rel) or bool(getattr(source, "notebooks", False))
+
+
 def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache | None,
             jobs: int, timeout: float, progress: Progress | None = None,
             executor: concurrent.futures.Executor | None = None, capacity: int = 0,
@@ -109,23 +115,24 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     for source in sources:
         fingerprint = source.config_fingerprint(root)
         extra = deps if source.name in CROSS_MODULE else {}
-        for f in readable:
+        mine = [f for f in readable if accepts(source, f)]
+        for f in mine:
             keys[(source.name, f)] = _key(source, fingerprint, f, digests[f], extra.get(f, ""))
         keys[(source.name, "")] = _key(source, fingerprint, "", "", "")
-        hits = _decode(cache.get_results([keys[(source.name, f)] for f in ["", *readable]])
+        hits = _decode(cache.get_results([keys[(source.name, f)] for f in ["", *mine]])
                        if cache else {})
-        missing[source.name] = [f for f in readable if keys[(source.name, f)] not in hits]
+        missing[source.name] = [f for f in mine if keys[(source.name, f)] not in hits]
         general[source.name] = {}
         if keys[(source.name, "")] in hits:
             stored.add(source.name)
-        if len(missing[source.name]) < len(readable):  # a full run starts them afresh
+        if len(missing[source.name]) < len(mine):  # a full run starts them afresh
             for f in hits.get(keys[(source.name, "")], []):
                 _merge(general[source.name], f)
-        for f in readable:
+        for f in mine:
             if keys[(source.name, f)] in hits:
                 findings.extend(hits[keys[(source.name, f)]])
                 result.covered.add((f, source.name))
-        result.cached[source.name] = len(readable) - len(missing[source.name])
+        result.cached[source.name] = len(mine) - len(missing[source.name])
     by_name = {s.name: s for s in sources}
     capacity = capacity or max(jobs, 1)
     clock = None

@@ -25,31 +25,35 @@ def _excluded(rel: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
 
 
-def discover(paths: list[str], root: str, exclude: Iterable[str] = ()) -> list[str]:
+def discover(paths: list[str], root: str, exclude: Iterable[str] = (),
+             notebooks: bool = False) -> list[str]:
     """Return sorted, de-duplicated Python files under ``paths``, relative to ``root``.
 
     Files named explicitly are always returned (an explicit path is a request);
     symlinked folders are not followed, which also makes link loops harmless.
     Paths that do not exist are returned too: the engine reports them as LR901.
+    Jupyter notebooks (``*.ipynb``) are found in folders only when ``notebooks``.
     """
     patterns = tuple(DEFAULT_EXCLUDE) + tuple(exclude)
+    suffixes = (".py", ".ipynb") if notebooks else (".py",)
     found: set[str] = set()
     for path in paths:
         full = os.path.join(root, path) if not os.path.isabs(path) else path
         if os.path.isdir(full):
-            found.update(_walk(full, root, patterns))
+            found.update(_walk(full, root, patterns, suffixes))
         else:
             found.add(_rel(full, root))
     return sorted(found)
 
 
-def _walk(top: str, root: str, patterns: tuple[str, ...]) -> Iterator[str]:
+def _walk(top: str, root: str, patterns: tuple[str, ...],
+          suffixes: tuple[str, ...]) -> Iterator[str]:
     for folder, dirs, names in os.walk(top, followlinks=False):
         rel_folder = _rel(folder, root)
         dirs[:] = sorted(d for d in dirs
                          if not _excluded(os.path.join(rel_folder, d), patterns))
         for name in names:
-            if name.endswith(".py"):
+            if name.endswith(suffixes):
                 rel = os.path.join(rel_folder, name) if rel_folder != "." else name
                 if not _excluded(rel, patterns):
                     yield rel

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lintrank.core import diff, explain, priorities
+from lintrank.core import diff, explain, notebooks, priorities
 from lintrank.core.budget import parse_budget, record_outcomes
 from lintrank.core.cache import Cache, cache_dir
 from lintrank.core.config import Settings
@@ -197,7 +197,8 @@ def run_check(settings: Settings, progress: Progress | None = None) -> CheckResu
     model = resolve_model(settings)
     sources = select_sources(settings.tools)
     files = discover(settings.paths, settings.root,
-                     [*settings.exclude, *settings.extend_exclude])
+                     [*settings.exclude, *settings.extend_exclude], settings.notebooks)
+    files = notebooks.analyzable(files, sources, settings.notebooks)
     changed = diff.for_settings(settings)
     if changed is not None:  # --diff/--new-only: only changed files need analysing
         files = [f for f in files if os.path.normpath(f) in changed.paths()]

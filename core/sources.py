@@ -67,6 +67,8 @@ class ProjectConfigSource:
     """
 
     name = ""
+    #: Whether ``*.ipynb`` files may be passed to ``run`` (the engine checks this).
+    notebooks = False
 
     def available(self) -> bool:
         return True  # flake8 and pylint are hard dependencies of lintrank

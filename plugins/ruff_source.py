@@ -9,8 +9,10 @@ import shutil
 import subprocess
 import sys
 
+from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.hookspecs import hookimpl
+from lintrank.core.notebooks import cell_offsets
 from lintrank.core.severity import severity_of
 from lintrank.core.sources import AnalyzerCrash, ProjectConfigSource, run_command
 
@@ -19,6 +21,7 @@ class RuffSource(ProjectConfigSource):
     """Runs ``ruff check --output-format json`` in the project root."""
 
     name = "ruff"
+    notebooks = True  # ruff parses *.ipynb natively
 
     def available(self) -> bool:
         return bool(_argv())
@@ -43,21 +46,43 @@ def parse(stdout: str, root: str) -> list[Finding]:
         items = json.loads(stdout or "[]")
     except ValueError as exc:
         raise AnalyzerCrash("ruff", f"unreadable output: {stdout[:200]}") from exc
-    findings = []
+    findings, offsets = [], _NotebookOffsets(root)
     for item in items:
         # Syntax errors have code "invalid-syntax" on current ruff, null on older ruff.
         code = item.get("code") or "invalid-syntax"
         loc, end = item.get("location") or {}, item.get("end_location") or {}
+        shift = offsets.before(item)  # a notebook cell's first line in its joined code
         findings.append(Finding(
             tool="ruff", code=code, symbol=item.get("name") or "",
             message=item.get("message", ""),
             path=os.path.normpath(os.path.relpath(item["filename"], root)),
-            line=int(loc.get("row") or 1), column=max(int(loc.get("column") or 1) - 1, 0),
-            end_line=end.get("row"),
+            line=int(loc.get("row") or 1) + shift,
+            column=max(int(loc.get("column") or 1) - 1, 0),
+            end_line=end["row"] + shift if end.get("row") else None,
             end_column=(end["column"] - 1) if end.get("column") else None,
             severity=severity_of("ruff", code), category=code.rstrip("0123456789"),
         ))
     return findings
+
+
+class _NotebookOffsets:
+    """Turn ruff's cell-relative rows into lines of the notebook's joined code cells."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.files: dict[str, dict[int, int]] = {}
+
+    def before(self, item: dict) -> int:
+        cell = item.get("cell")
+        if not isinstance(cell, int):
+            return 0  # a .py file, or a whole-notebook error (invalid JSON)
+        path = os.path.join(self.root, item["filename"])
+        if path not in self.files:
+            try:
+                self.files[path] = cell_offsets(read_regular(path))
+            except OSError:
+                self.files[path] = {}
+        return self.files[path].get(cell, 0)
 
 
 @functools.lru_cache(maxsize=1)
