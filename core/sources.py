@@ -90,17 +90,19 @@ def config_fingerprint(root: str, names: tuple[str, ...] = CONFIG_FILES) -> str:
     return digest.hexdigest()[:16]
 
 
-def run_module(tool: str, args: list[str], root: str, timeout: float | None) -> str:
+def run_module(tool: str, args: list[str], root: str, timeout: float | None,
+               extra_env: dict[str, str] | None = None) -> str:
     """Run ``python -m <module> args`` in ``root`` with this interpreter; return stdout.
 
     Using ``sys.executable`` means the analyzer sees exactly the plugins installed
     next to lintrank, as the user's own ``flake8``/``pylint`` call would.
     """
-    return run_command(tool, [sys.executable, "-m", *args], root, timeout)
+    return run_command(tool, [sys.executable, "-m", *args], root, timeout,
+                       extra_env=extra_env)
 
 
 def run_command(tool: str, argv: list[str], root: str, timeout: float | None,
-                strict: bool = True) -> str:
+                strict: bool = True, extra_env: dict[str, str] | None = None) -> str:
     """Run ``argv`` in ``root``; raise :class:`AnalyzerCrash` on failure or timeout.
 
     ``strict`` (for analyzers run with ``--exit-zero``): any non-zero exit status is a
@@ -108,7 +110,8 @@ def run_command(tool: str, argv: list[str], root: str, timeout: float | None,
     pyflakes dies on one file (RecursionError on a 1,000-deep expression); reading
     that as "no findings" would silently drop every file of the batch.
     """
-    env = dict(os.environ, PYTHONIOENCODING="utf-8", **{SOURCE_RUN_ENV: "1"})
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", **{SOURCE_RUN_ENV: "1"},
+               **(extra_env or {}))
     try:
         proc = processes.run(argv, root, timeout, env)
     except processes.Stopped as exc:

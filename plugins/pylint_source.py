@@ -26,8 +26,38 @@ class PylintSource(ProjectConfigSource):
         # in the user's config does not filter what this source must see in full.
         args = ["pylint", "--output-format=json2", "--exit-zero", "--reports=n",
                 "--score=n", "--persistent=n", "--jobs=1", "--", *files]
-        stdout = run_module(self.name, args, root, timeout)
+        stdout = run_module(self.name, args, root, timeout,
+                            extra_env={"PYTHONPATH": _import_path(root)})
         return parse(stdout)
+
+
+def _import_path(root: str) -> str:
+    """PYTHONPATH giving every batch the import roots one pylint run would have.
+
+    pylint puts the import root of each file it is given on ``sys.path``; a batch
+    holding only ``tests/`` would not see ``src/`` and report false import errors
+    (protected ones) for the project's own packages. The project root and the
+    ``src/`` folders of the root and its sub-projects stand in for the whole run.
+    """
+    roots = [root] if _has_package(root) else []
+    for folder in (root, *_subdirs(root)):
+        src = os.path.join(folder, "src")
+        if os.path.isdir(src):
+            roots.append(src)
+    current = os.environ.get("PYTHONPATH")
+    return os.pathsep.join([*roots, *([current] if current else [])])
+
+
+def _subdirs(root: str) -> list[str]:
+    try:
+        return [e.path for e in os.scandir(root)
+                if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")]
+    except OSError:
+        return []
+
+
+def _has_package(folder: str) -> bool:
+    return any(os.path.isfile(os.path.join(d, "__init__.py")) for d in _subdirs(folder))
 
 
 def parse(stdout: str) -> list[Finding]:

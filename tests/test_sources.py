@@ -101,3 +101,16 @@ def test_crash_on_one_file_is_isolated(tmp_path):
     write_tree(tmp_path, {"a.py": "import os\n", "bad.py": "x = 1\n", "c.py": "import sys\n"})
     findings = run_task(FileTask(_Exploding(), ["a.py", "bad.py", "c.py"], str(tmp_path), 60))
     assert _codes(findings) == {("a.py", "F401"), ("c.py", "F401"), ("bad.py", CRASHED)}
+
+
+def test_pylint_batch_sees_the_projects_src_packages(tmp_path):
+    # A batch holding only tests/ must resolve the project's own src/ packages, as
+    # one `pylint src tests` run does; a really missing module is still reported.
+    write_tree(tmp_path, {"pyproject.toml": "", "src/pkg/__init__.py": '"""P."""\n',
+                          "src/pkg/mod.py": '"""M."""\nVALUE = 1\n',
+                          "tests/test_x.py": '"""T."""\nfrom pkg.mod import VALUE\n'
+                                             'import no_such_module_xyz\n\n'
+                                             'print(VALUE, no_such_module_xyz)\n'})
+    errors = {(f.line, f.code) for f in PYLINT.run(["tests/test_x.py"], str(tmp_path), 120)
+              if f.code == "E0401"}
+    assert errors == {(3, "E0401")}
