@@ -108,7 +108,13 @@ def timed_task(task: FileTask) -> tuple[list[Finding] | None, float]:
 
 def batches(files: list[str], jobs: int, lines: dict[str, int] | None = None,
             max_batch: int = MAX_BATCH) -> list[list[str]]:
-    """Split into at least ``jobs`` contiguous batches of about equal lines, bounded."""
+    """Split into at least ``jobs`` contiguous batches of about equal lines, bounded.
+
+    The line balance is computed first and oversized batches are then cut into
+    pieces: closing a batch early at ``max_batch`` files would push all the
+    remaining (possibly heavy) files into the last batch and leave a worker idle.
+    Tasks run longest first, so the extra pieces fill the gaps.
+    """
     if not files:
         return []
     count = min(len(files), max(jobs, -(-len(files) // max_batch)))
@@ -117,13 +123,14 @@ def batches(files: list[str], jobs: int, lines: dict[str, int] | None = None,
     result: list[list[str]] = [[]]
     acc = 0.0
     for f, w in zip(files, weight):
-        if result[-1] and (acc + w / 2 > target or len(result[-1]) >= max_batch) \
-                and len(result) < count:
+        if result[-1] and acc + w / 2 > target and len(result) < count:
             result.append([])
             acc = 0.0
         result[-1].append(f)
         acc += w
-    return result
+    return [part[i:i + size] for part in result
+            for size in [-(-len(part) // -(-len(part) // max_batch))]
+            for i in range(0, len(part), size)]
 
 
 def alone_if_heavy(files: list[str], jobs: int, lines: dict[str, int], per_line: float,
