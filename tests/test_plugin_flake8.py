@@ -13,18 +13,6 @@ from tests.plugin_fixtures import (BROKEN, NOISE, flake8_keys, flake8_rows, make
 LR = "--format=lintrank"
 
 
-@pytest.fixture()
-def broken(tmp_path, baseline_model_path):
-    """A project with noise and two undefined names."""
-    return make_tree(tmp_path, BROKEN, baseline_model_path)
-
-
-@pytest.fixture()
-def noise(tmp_path, baseline_model_path):
-    """A project with style noise only."""
-    return make_tree(tmp_path, NOISE, baseline_model_path)
-
-
 def test_threshold_zero_shows_everything_ranked(broken):
     plain = run_tool("flake8", "pkg", cwd=broken)
     ranked = run_tool("flake8", LR, "--lintrank-threshold=0", "pkg", cwd=broken)

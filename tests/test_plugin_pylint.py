@@ -14,18 +14,6 @@ JSON = "--output-format=json2"
 ERROR_BIT, WARNING_BIT, CONVENTION_BIT = 2, 4, 16
 
 
-@pytest.fixture()
-def broken(tmp_path, baseline_model_path):
-    """A project with noise and two undefined names."""
-    return make_tree(tmp_path, BROKEN, baseline_model_path)
-
-
-@pytest.fixture()
-def noise(tmp_path, baseline_model_path):
-    """A project with style noise only."""
-    return make_tree(tmp_path, NOISE, baseline_model_path)
-
-
 def pylint_json(*args: str, cwd, **env) -> tuple[int, dict]:
     proc = run_tool("pylint", JSON, *args, "pkg", cwd=cwd, **env)
     assert proc.stdout.strip(), proc.stderr
