@@ -70,7 +70,11 @@ def read_source(path: str) -> str:
 
     A notebook reads as its code cells joined, where ruff's findings are placed.
     """
-    data = read_regular(path)  # a FIFO named *.py must not block
+    return source_text(path, read_regular(path))  # a FIFO named *.py must not block
+
+
+def source_text(path: str, data: bytes) -> str:
+    """The text of a file's bytes as :func:`read_source` reads it."""
     return code_text(data) if is_notebook(path) else decode_source(data)
 
 

@@ -95,9 +95,13 @@ def accepts(source: Source, rel: str) -> bool:
 def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache | None,
             jobs: int, timeout: float, progress: Progress | None = None,
             executor: concurrent.futures.Executor | None = None, capacity: int = 0,
-            budget: Budget | None = None, critical: frozenset[str] = frozenset()
-            ) -> EngineResult:
-    """Analyse ``files`` (relative to ``root``) with every source; use the cache."""
+            budget: Budget | None = None, critical: frozenset[str] = frozenset(),
+            on_start: Callable[[list[str]], None] | None = None) -> EngineResult:
+    """Analyse ``files`` (relative to ``root``) with every source; use the cache.
+
+    ``on_start`` is called with the files being analysed once the first analyzers
+    run: the caller's own work can then overlap with theirs.
+    """
     started = time.monotonic()
     digests, lines, findings = scan_files(files, root)
     result = EngineResult(findings=findings)
@@ -184,7 +188,9 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     if progress:
         progress(0, total, len(findings))
     cut: list[FileTask] = []
-    skipped = _execute(tasks, executor, capacity, clock, finished, costs.per_call)
+    running = list(dict.fromkeys(f for t in tasks for f in t.files))
+    skipped = _execute(tasks, executor, capacity, clock, finished, costs.per_call,
+                       (lambda: on_start(running)) if on_start else None)
     for task in [*skipped, *cut]:
         result.skipped.setdefault(task.source.name, []).extend(task.files)
     for name, todo in missing.items():
@@ -207,7 +213,8 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
 def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None,
              capacity: int, clock: Clock | None,
              finished: Callable[[FileTask, list[Finding] | None, float], None],
-             startup: Callable[[str], float]) -> list[FileTask]:
+             startup: Callable[[str], float],
+             on_start: Callable[[], None] | None = None) -> list[FileTask]:
     """Run tasks in order, ``capacity`` at a time; return those the deadline skipped.
 
     Submitting only as slots free up keeps the order meaningful; a task started
@@ -236,6 +243,9 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
                 running[pool.submit(timed_task, task)] = task
             if not running:
                 break
+            if on_start:
+                on_start()
+                on_start = None
             done, _ = concurrent.futures.wait(running, return_when="FIRST_COMPLETED")
             for future in done:
                 task = running.pop(future)

@@ -9,23 +9,27 @@ from collections.abc import Sequence
 import numpy as np
 
 from lintrank.core.cache import Cache
-from lintrank.core.context import FileContext, build_context, decode_source, read_source
+from lintrank.core.context import FileContext, build_context, read_source, source_text
 from lintrank.core.features import N_FEATURES, file_features, row_hash, schema_id
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.history import FileHistory
 from lintrank.core.onnx_model import RewardModel
 
+#: A file read and parsed ahead of scoring: its bytes (for the row-cache key) and context.
+Parsed = tuple[bytes, FileContext]
+
 
 def feature_matrix(findings: Sequence[Finding], root: str,
                    history: dict[str, FileHistory] | None = None,
                    contexts: dict[str, FileContext] | None = None,
-                   cache: Cache | None = None) -> np.ndarray:
+                   cache: Cache | None = None,
+                   prepared: dict[str, Parsed] | None = None) -> np.ndarray:
     """Feature rows for ``findings`` in order; each file is read and parsed once.
 
     With a cache, a file's rows are reused while its content, its findings and its
     history are unchanged, so a warm run parses nothing (the parse is most of the
-    scoring cost on a large tree).
+    scoring cost on a large tree). ``prepared`` files were read and parsed already.
     """
     rows = np.zeros((len(findings), N_FEATURES), dtype=np.float32)
     by_file: dict[str, list[int]] = collections.defaultdict(list)
@@ -33,7 +37,8 @@ def feature_matrix(findings: Sequence[Finding], root: str,
         by_file[f.path].append(i)
     contexts = contexts or {}
     history = history or {}
-    keys, data = _row_keys(by_file, findings, root, history, contexts, cache)
+    prepared = prepared or {}
+    keys, data = _row_keys(by_file, findings, root, history, contexts, cache, prepared)
     hits = cache.get_derived(list(keys.values())) if keys and cache else {}
     fresh: dict[str, list] = {}
     for path, indices in by_file.items():
@@ -42,8 +47,9 @@ def feature_matrix(findings: Sequence[Finding], root: str,
         if _valid_rows(hit, len(indices)):
             rows[indices] = np.asarray(hit, dtype=np.float32)
             continue
-        ctx = contexts.get(path) or (build_context(path, decode_source(data[path]))
-                                     if path in data else load_context(path, root))
+        ctx = contexts.get(path) or (prepared[path][1] if path in prepared else
+                                     context_of(path, data[path]) if path in data else
+                                     load_context(path, root))
         file_rows = file_features([findings[i] for i in indices], ctx,
                                   history.get(path.replace(os.sep, "/")))
         rows[indices] = np.asarray(file_rows, dtype=np.float32)
@@ -56,7 +62,8 @@ def feature_matrix(findings: Sequence[Finding], root: str,
 
 def _row_keys(by_file: dict[str, list[int]], findings: Sequence[Finding], root: str,
               history: dict[str, FileHistory], contexts: dict[str, FileContext],
-              cache: Cache | None) -> tuple[dict[str, str], dict[str, bytes]]:
+              cache: Cache | None, prepared: dict[str, Parsed]
+              ) -> tuple[dict[str, str], dict[str, bytes]]:
     """Cache key per file (schema, path, content, its findings, its history) and bytes."""
     keys: dict[str, str] = {}
     data: dict[str, bytes] = {}
@@ -65,10 +72,13 @@ def _row_keys(by_file: dict[str, list[int]], findings: Sequence[Finding], root: 
     for path, indices in by_file.items():
         if path in contexts:
             continue  # an editor buffer is not what is on disk
-        try:
-            data[path] = read_regular(os.path.join(root, path))
-        except OSError:
-            continue
+        if path in prepared:
+            data[path] = prepared[path][0]
+        else:
+            try:
+                data[path] = read_regular(os.path.join(root, path))
+            except OSError:
+                continue
         digest = hashlib.blake2b(schema_id().encode(), digest_size=16)
         digest.update(path.encode("utf-8", "replace") + b"\0" + data[path] + b"\0")
         digest.update(repr([(findings[i].tool, findings[i].code, findings[i].line,
@@ -92,6 +102,11 @@ def _valid_rows(hit: object, count: int) -> bool:
     return (isinstance(hit, list) and len(hit) == count and all(
         isinstance(r, list) and len(r) == N_FEATURES
         and all(isinstance(v, (int, float)) for v in r) for r in hit))
+
+
+def context_of(path: str, data: bytes) -> FileContext:
+    """Context of a file's bytes, decoded as :func:`read_source` reads it from disk."""
+    return build_context(path, source_text(path, data))
 
 
 def load_context(path: str, root: str) -> FileContext:

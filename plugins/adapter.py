@@ -57,7 +57,8 @@ def score(findings: list[Finding], settings: Settings) -> list[ScoredFinding]:
 
     :raises lintrank.core.exceptions.LintrankError: when the model cannot be used.
     """
-    from lintrank.core.pipeline import open_cache, resolve_model, score_findings
+    from lintrank.core.pipeline import open_cache
+    from lintrank.core.scoring import resolve_model, score_findings
 
     model = resolve_model(settings)
     cache = open_cache(settings)

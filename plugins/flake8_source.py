@@ -68,6 +68,10 @@ def parse(text: str) -> list[Finding]:
 
 def _literal(field: str) -> str:
     """A string literal written by ``%r`` (literal_eval only ever builds literals)."""
+    if len(field) > 1 and field[0] == field[-1] in "'\"" and "\\" not in field:
+        # perf: no escapes, so the text between the quotes is the value (literal_eval
+        # of every field was a tenth of lintrank's own cost on a cold run).
+        return field[1:-1]
     value = ast.literal_eval(field)
     if not isinstance(value, str):
         raise ValueError(field)

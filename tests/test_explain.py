@@ -226,7 +226,7 @@ def test_plugin_adjustments_and_extras_are_explained(tmp_path: Path,
                                                      baseline_model_path: str) -> None:
     from lintrank.core.config import Settings
     from lintrank.core.finding import Finding
-    from lintrank.core.pipeline import score_findings
+    from lintrank.core.scoring import score_findings
     from lintrank.core.plugin_manager import get_plugin_manager
 
     (tmp_path / "a.py").write_text("x = 1  # TODO\n", encoding="utf-8")

@@ -77,3 +77,22 @@ def test_sarif_validates_against_the_official_schema(render):
     assert "sarif-schema-2.1.0" in schema["id"]  # OASIS's published schema
     doc = json.loads(render(SarifReporter))
     jsonschema.Draft4Validator(schema).validate(doc)
+
+
+@pytest.mark.parametrize("force_color", ["", "1"])
+def test_text_prints_locations_and_markup_literally(baseline_model_path, monkeypatch,
+                                                    force_color):
+    # rich turns ":100:" into an emoji and "[x]" into markup unless told not to; the
+    # plain path (not a terminal) and the coloured one must both print them as is.
+    monkeypatch.setenv("FORCE_COLOR", force_color)
+    item = ScoredFinding(Finding("flake8", "E501", "line too long [bold] :smile:",
+                                 "pkg/c.py", 100, 79, severity="style", category="E"),
+                         0.9, True)
+    result = CheckResult(model=load_model(baseline_model_path), results=[item],
+                         threshold=0.5, files=1, seconds=0.1)
+    stream = io.StringIO()
+    TextReporter(stream).report(result)
+    out = stream.getvalue()
+    assert ("\x1b[" in out) == bool(force_color)
+    plain = out.replace("\x1b[1;31m", "").replace("\x1b[1m", "").replace("\x1b[0m", "")
+    assert "0.900  pkg/c.py:100:80: E501 line too long [bold] :smile:" in plain

@@ -127,7 +127,7 @@ def hostile_models():
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(findings_st, max_size=25), st.data())
 def test_no_model_hides_a_certain_error(hostile_models, findings, data):
-    from lintrank.core.pipeline import score_findings
+    from lintrank.core.scoring import score_findings
 
     model = data.draw(st.sampled_from(hostile_models))
     with tempfile.TemporaryDirectory() as root:

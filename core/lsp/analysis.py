@@ -24,13 +24,9 @@ from lintrank.core.context import build_context, read_source
 from lintrank.core.engine import analyse
 from lintrank.core.finding import Finding, ScoredFinding
 from lintrank.core.onnx_model import RewardModel, load_model
-from lintrank.core.pipeline import (
-    open_cache,
-    project_history,
-    resolve_model,
-    score_findings,
-    select_sources,
-)
+from lintrank.core.history_cache import project_history
+from lintrank.core.pipeline import open_cache, select_sources
+from lintrank.core.scoring import resolve_model, score_findings
 from lintrank.core.sources import CONFIG_FILES
 
 #: Analyzers that need the real project around the file (imports) run on save only.
@@ -115,7 +111,7 @@ class Workspace:
             return {}
         key = _git_state(self.root)
         if key is None or key != self._history_key:
-            self._history_value = project_history(self.settings)
+            self._history_value = project_history(self.settings.root)
             self._history_key = key
         return self._history_value
 

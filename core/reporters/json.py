@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from lintrank.core import __version__
-from lintrank.core.explain import as_json
-from lintrank.core.pipeline import CheckResult
 from lintrank.core.reporters.base import Reporter
+
+if TYPE_CHECKING:
+    from lintrank.core.pipeline import CheckResult
 
 
 def finding_record(item) -> dict:  # type: ignore[no-untyped-def]
@@ -34,5 +36,7 @@ class JsonReporter(Reporter):
 
 def _with_explanation(record: dict, item, result: CheckResult) -> dict:  # type: ignore[no-untyped-def]
     if result.explained:
+        from lintrank.core.explain import as_json  # perf: explain imports numpy
+
         record["explanation"] = as_json(item, result.model)
     return record

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from lintrank.core import __version__
-from lintrank.core.explain import as_json
 from lintrank.core.helptext import help_text, help_uri
-from lintrank.core.pipeline import CheckResult
 from lintrank.core.reporters.base import Reporter, band
+
+if TYPE_CHECKING:
+    from lintrank.core.pipeline import CheckResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"high": "error", "medium": "warning", "low": "note"}
@@ -23,6 +25,8 @@ class SarifReporter(Reporter):
     """One SARIF run per analyzer, rules with help text, kept findings only."""
 
     def report(self, result: CheckResult) -> None:
+        from lintrank.core.explain import as_json  # perf: explain imports numpy
+
         runs: dict[str, dict] = {}
         for item in result.kept:
             f = item.finding

@@ -1,0 +1,116 @@
+"""What a run prepares while its analyzers run: the model, git history, parsed files.
+
+On a cold run the analyzer processes are the critical path and the parent process
+only waits for them. Loading the model (importing onnxruntime and numpy), reading
+the git history and parsing the analysed files in that time, on a thread, instead
+of after it, takes most of lintrank's own cost off the wall clock (measured by
+``benchmarks/overhead.py``). The thread never touches the SQLite cache: its
+connection belongs to the main thread, which looks up and stores history itself.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from lintrank.core.cache import Cache
+from lintrank.core.config import Settings
+from lintrank.core.files import read_regular
+from lintrank.core.history import FileHistory, git_root
+from lintrank.core.history_cache import complete, encode, lookup, rebase
+
+if TYPE_CHECKING:
+    from lintrank.core.onnx_model import RewardModel
+    from lintrank.core.scorer import Parsed
+
+#: Lines parsed ahead at most: contexts of a huge tree must not become the run's
+#: largest memory (about 100 bytes a line; files the analyzers find clean are dropped).
+AHEAD_LINES = 300_000
+
+
+@dataclasses.dataclass
+class Prepared:
+    """The model, the project's history and the files parsed ahead."""
+
+    model: RewardModel
+    history: dict[str, FileHistory]
+    parsed: dict[str, Parsed]
+
+
+class Preparer:
+    """Prepares scoring on a thread from :meth:`start` until :meth:`finish`."""
+
+    def __init__(self, settings: Settings, cache: Cache | None) -> None:
+        self.settings = settings
+        self.cache = cache
+        self.top = git_root(settings.root) if settings.history else None
+        self.key, self.hit = lookup(self.top, cache) if self.top else (None, None)
+        self.model: RewardModel | None = None
+        self.history: dict[str, FileHistory] | None = None
+        self._whole: dict[str, FileHistory] | None = None  # keyed from the git root
+        self.parsed: dict[str, Parsed] = {}
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, files: Sequence[str]) -> None:
+        """Start preparing; ``files`` are those being analysed, worth parsing ahead."""
+        self._thread = threading.Thread(target=self._work, args=(list(files),),
+                                        name="lintrank-prepare", daemon=True)
+        self._thread.start()
+
+    def finish(self, needs_history: bool = True) -> Prepared:
+        """Stop parsing ahead, complete what is missing, store a new history.
+
+        :raises lintrank.core.exceptions.LintrankError: when the model cannot be used.
+        """
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.error is not None:
+            raise self.error
+        if self.model is None:
+            self._load_model()
+        if self.history is None:
+            self.history = self._history() if needs_history else {}
+        if self.cache is not None and self.key and self.hit is None and self._whole:
+            self.cache.put_derived({self.key: encode(self._whole)})
+        assert self.model is not None
+        return Prepared(self.model, self.history, self.parsed)
+
+    def _work(self, files: list[str]) -> None:
+        try:
+            self._load_model()
+            self.history = self._history()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            self.error = exc
+            return
+        self._parse_ahead(files)
+
+    def _load_model(self) -> None:
+        from lintrank.core.scoring import resolve_model  # perf: numpy, onnxruntime
+
+        self.model = resolve_model(self.settings)
+
+    def _history(self) -> dict[str, FileHistory]:
+        if not self.top:
+            return {}
+        self._whole = complete(self.top, self.hit)
+        return rebase(self._whole, self.top, self.settings.root)
+
+    def _parse_ahead(self, files: list[str]) -> None:
+        from lintrank.core.scorer import context_of
+
+        budget = AHEAD_LINES
+        for path in files:
+            if self._stop.is_set() or budget <= 0:
+                return
+            try:
+                data = read_regular(os.path.join(self.settings.root, path))
+            except OSError:
+                continue  # scored from an empty context, as without parsing ahead
+            ctx = context_of(path, data)
+            self.parsed[path] = (data, ctx)
+            budget -= ctx.n_lines
