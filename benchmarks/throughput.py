@@ -228,7 +228,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", help="project folder to use (default: pytest's src+testing)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--budget", default="25%,50%,75%", help="comma list of budgets")
+    parser.add_argument("--budget", default="25%,33%,50%", help="comma list of budgets")
     parser.add_argument("--big-files", type=int, default=5000)
     parser.add_argument("--skip", default="", help="comma list of: cache,dask,rss")
     parser.add_argument("--model")

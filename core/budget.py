@@ -29,7 +29,10 @@ _OTHER_PER_LINE, _OTHER_PER_CALL, _OTHER_DENSITY = 1e-4, 0.5, 0.01
 TOP_SHARE = 0.1  # the share of a run's findings that counts as important
 _REST_WEIGHT = 0.02  # what any other finding adds, times its score
 _TEST_FACTOR = 0.5  # test code matters less to most teams (also what the model learns)
+_SPREAD = (1.1, 1.25, 1.5)  # least, without samples, most
 _MAX_SAMPLES = 40  # costs are fitted to this many recent batches per analyzer
+_CUT_KEY = "budget:top-cut"
+_PARTIAL = 0.8  # a run with fewer findings than this share of the last whole one
 _BUDGET_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|s)?\s*$")
 
 
@@ -101,6 +104,17 @@ class CostModel:
     def per_call(self, tool: str) -> float:
         return self.fit(tool)[0]
 
+    def spread(self, tool: str) -> float:
+        """How much slower than fitted past batches ran (their 75th percentile of
+        observed / fitted seconds, within bounds): budget mode plans with it, since
+        a batch stopped at the deadline yields nothing."""
+        samples = self.samples.get(tool, [])
+        if len(samples) < 3:
+            return _SPREAD[1]
+        call, rate = self.fit(tool)
+        ratios = sorted(y / max(call + rate * x, 1e-9) for x, y in samples)
+        return min(max(ratios[(3 * len(ratios)) // 4], _SPREAD[0]), _SPREAD[2])
+
     def estimate(self, tool: str, lines: int) -> float:
         """Seconds for ``lines`` inside a batch (the start-up is paid per batch)."""
         return self.fit(tool)[1] * max(lines, 1)
@@ -113,13 +127,40 @@ class CostModel:
             del kept[:-_MAX_SAMPLES]
             self._fits.pop(tool, None)
 
+    def observe_full(self, tools: Iterable[str], lines: int, seconds: float,
+                     capacity: int) -> None:
+        """Remember the wall time of a run that analysed every file with ``tools``."""
+        if lines > 0:
+            self.samples[_full_key(tools, capacity)] = [[float(lines), seconds]]
+
+    def measured_full(self, units: Sequence[Unit], capacity: int) -> float | None:
+        """Wall seconds of the last full run with the same analyzers and capacity,
+        scaled to ``units``' lines; None if there was none (then estimate)."""
+        past = self.samples.get(_full_key({u.tool for u in units}, capacity))
+        if not past or past[-1][0] <= 0:
+            return None
+        lines, seconds = past[-1]
+        return seconds * sum(u.lines for u in units) / lines
+
     def save(self) -> None:
         if self._cache and self.samples:
             self._cache.put_costs(self.samples)
 
 
+def _full_key(tools: Iterable[str], capacity: int) -> str:
+    # Stored beside the per-analyzer samples; no analyzer name starts with "@".
+    return f"@full:{max(capacity, 1)}:{','.join(sorted(set(tools)))}"
+
+
 def _fit(samples: list[list[float]], call: float, line: float) -> tuple[float, float]:
-    """Least squares ``seconds = a + b * lines`` with a, b >= 0, else one rate."""
+    """``seconds = a + b * lines`` with a, b >= 0, robust to a noisy machine.
+
+    A least-squares line once batch sizes vary; its start-up is capped at what the
+    quickest batch took in all (more is timing noise from other load, and a start-up
+    above the budget would rule out the analyzer entirely), and the rate is then the
+    median of what each batch says. With one batch size only, the default start-up
+    is kept and the rate learned around it.
+    """
     if not samples:
         return call, line
     xs = [s[0] for s in samples]
@@ -128,9 +169,10 @@ def _fit(samples: list[list[float]], call: float, line: float) -> tuple[float, f
         mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
         sxx = sum((x - mx) ** 2 for x in xs)
         slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
-        if slope > 0 and my - slope * mx >= 0:
-            return my - slope * mx, slope
-    # One batch size only: keep the default start-up, learn the rate around it.
+        if slope > 0:
+            call = min(max(my - slope * mx, 0.0), min(ys))
+            rates = sorted(max(y - call, 0.0) / x for x, y in zip(xs, ys))
+            return call, rates[len(rates) // 2] or slope
     rates = sorted(max(y - call, 0.2 * y) / x for x, y in zip(xs, ys))
     return call, rates[len(rates) // 2]
 
@@ -172,10 +214,16 @@ def order(units: Sequence[Unit]) -> list[Unit]:
 
 def seconds_limit(budget: Budget, units: Sequence[Unit], costs: CostModel,
                   capacity: int, batches: int) -> tuple[float, float]:
-    """(estimated wall seconds of the full work, wall seconds allowed)."""
-    work = sum(u.cost for u in units)
-    overhead = sum(costs.per_call(t) for t in {u.tool for u in units}) * batches
-    full = (work + overhead) / max(capacity, 1)
+    """(wall seconds of the full work, wall seconds allowed).
+
+    The full work's wall time is the last full run's measured one where there is
+    one (same analyzers, same parallelism); otherwise the cost model's estimate.
+    """
+    full = costs.measured_full(units, capacity) if units else None
+    if full is None:
+        work = sum(u.cost for u in units)
+        overhead = sum(costs.per_call(t) for t in {u.tool for u in units}) * batches
+        full = (work + overhead) / max(capacity, 1)
     if budget.seconds is not None:
         return full, budget.seconds
     return full, full * (budget.fraction or 1.0)
@@ -229,8 +277,7 @@ def record_outcomes(cache: Cache | None, results: Sequence[ScoredFinding],
     """
     if not cache:
         return
-    scores = sorted((item.score for item in results), reverse=True)
-    cut = scores[max(math.ceil(len(scores) * TOP_SHARE) - 1, 0)] if scores else 1.0
+    cut = _top_cut(cache, sorted((item.score for item in results), reverse=True))
     outcomes = {pair: (0.0, 0) for pair in analysed}
     for item in results:
         pair = (item.finding.path, item.finding.tool)
@@ -239,6 +286,24 @@ def record_outcomes(cache: Cache | None, results: Sequence[ScoredFinding],
             top = item.protected or item.score >= cut
             outcomes[pair] = (mass + (1.0 if top else _REST_WEIGHT * item.score), n + 1)
     cache.put_outcomes(outcomes)
+
+
+def _top_cut(cache: Cache, scores: list[float]) -> float:
+    """The score at a run's top-decile rank, stable across partial runs.
+
+    A run that saw far fewer findings than the last whole one (a budget run, a
+    sub-folder) would count its own top decile: files analysed first would then
+    look less important than files it skipped. It uses the whole run's cut instead.
+    """
+    cut = scores[max(math.ceil(len(scores) * TOP_SHARE) - 1, 0)] if scores else 1.0
+    last = cache.get_derived([_CUT_KEY]).get(_CUT_KEY)
+    if isinstance(last, dict) and isinstance(last.get("cut"), float) \
+            and isinstance(last.get("findings"), int) \
+            and len(scores) < _PARTIAL * last["findings"]:
+        return last["cut"]
+    if scores:
+        cache.put_derived({_CUT_KEY: {"cut": cut, "findings": len(scores)}})
+    return cut
 
 
 def describe_skipped(skipped: dict[str, list[str]], budget: dict[str, object] | None

@@ -205,6 +205,11 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         result.budget.update(limit_seconds=round(clock.limit, 3) if clock else None,
                              spent_seconds=round(time.monotonic() - started, 3),
                              skipped_units=sum(map(len, result.skipped.values())))
+    elif tasks and not any(result.cached.values()) and not result.skipped:
+        # A whole run's wall time: the base of a later ``--budget P%``.
+        costs.observe_full([n for n, todo in missing.items() if todo],
+                           sum(t.lines for t in tasks),
+                           time.monotonic() - started, capacity)
     costs.save()
     findings.sort(key=lambda f: f.sort_key)
     return result

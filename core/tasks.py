@@ -18,6 +18,10 @@ from lintrank.core.sources import AnalyzerCrash, Source
 #: lintrank's own codes (the safety floor protects all of them).
 UNREADABLE, CRASHED, TIMED_OUT = "LR901", "LR902", "LR903"
 MAX_BATCH = 200
+#: Budget mode plans this share of the time left (and each analyzer's estimates
+#: times its spread, see CostModel.spread): a batch stopped at the deadline yields
+#: nothing.
+SAFETY = 0.9
 
 
 @dataclasses.dataclass
@@ -134,13 +138,13 @@ def batches(files: list[str], jobs: int, lines: dict[str, int] | None = None,
 
 
 def alone_if_heavy(files: list[str], jobs: int, lines: dict[str, int], per_line: float,
-                   timeout: float) -> list[list[str]]:
+                   timeout: float, max_batch: int = MAX_BATCH) -> list[list[str]]:
     """:func:`batches`, but a file expected to take over half the per-file timeout
     runs alone: in a batch, it would stretch the batch's limit and every bisection
     step after a timeout (a 10 MB module: minutes instead of ``timeout``)."""
     heavy = {f for f in files if per_line * lines.get(f, 1) > timeout / 2}
     rest = [f for f in files if f not in heavy]
-    return [[f] for f in files if f in heavy] + batches(rest, jobs, lines)
+    return [[f] for f in files if f in heavy] + batches(rest, jobs, lines, max_batch)
 
 
 def make_task(source: Source, files: list[str], root: str, timeout: float,
@@ -159,35 +163,90 @@ def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source
                 root: str, timeout: float, lines: dict[str, int], costs: CostModel,
                 capacity: int, elapsed: float = 0.0
                 ) -> tuple[list[FileTask], float, dict[str, object]]:
-    """Budget mode: batches in reward-per-second order, the estimated full wall
-    seconds, and a summary.
+    """Budget mode: batches in planned start order, the full wall seconds, a summary.
 
-    ``units`` come ordered (critical first); each analyzer's units are cut into
-    consecutive batches, and batches run in the order of their best unit.
+    ``units`` come ordered (critical first, then by reward per second). Each is
+    placed on a simulated slot (a worker) within the time left: appended to a batch
+    of its analyzer already open on a slot, or as a new batch that also pays the
+    analyzer's start-up. A slow analyzer thus runs on the few files where it pays
+    most with its start-up paid once per slot, rather than in many small batches
+    (each paying it) or not at all. Units that do not fit follow in reward order;
+    the engine skips those that the time left cannot finish.
     """
     full, limit = seconds_limit(budget, units, costs, capacity, batches=max(capacity, 1))
-    # Small batches keep the overshoot past the deadline small; not so small that
-    # analyzer start-up dominates.
-    share, spent = limit * capacity / 6, 0.0
-    usable = 0.8 * (limit - elapsed)  # what is left once batches start, with a margin
-    groups: dict[tuple[str, bool], list[list[Unit]]] = {}
+    plan = Schedule(capacity, SAFETY * (limit - elapsed))
     for unit in units:
-        cut = groups.setdefault((unit.tool, unit.critical), [[]])
-        # Batches shrink as the planned work nears the limit (less is lost when the
-        # deadline stops one), their own work should match their start-up cost, and
-        # start-up plus work must fit in the limit.
-        spent += unit.cost
-        room = max(1.0 - spent / max(limit * capacity, 1e-9), 0.15)
-        call = costs.per_call(unit.tool)
-        target = min(max(share * room, call, 1.0), 60.0, max(usable - call, unit.cost))
-        if cut[-1] and (sum(u.cost for u in cut[-1]) + unit.cost > target
-                        or len(cut[-1]) >= MAX_BATCH):
-            cut.append([])
-        cut[-1].append(unit)
-    ranked = sorted((batch for cut in groups.values() for batch in cut),
-                    key=lambda b: (-b[0].priority, b[0].tool, b[0].path))
-    tasks = [make_task(by_name[b[0].tool], [u.path for u in b], root, timeout, lines, costs,
-                       b[0].critical) for b in ranked]
+        spread = costs.spread(unit.tool)
+        plan.add(dataclasses.replace(unit, cost=unit.cost * spread),
+                 costs.per_call(unit.tool) * spread)
+    planned = list(plan.batches)
+    later: dict[str, Batch] = {}  # the rest, in reward order, in batches as big
+    for unit in plan.left:
+        batch = later.get(unit.tool)
+        if batch is None or batch.work + unit.cost > max(plan.cap, 2 * costs.per_call(
+                unit.tool)) or len(batch.units) >= MAX_BATCH:
+            batch = later[unit.tool] = Batch(unit.tool, -1, float("inf"), False)
+            plan.batches.append(batch)
+        batch.units.append(unit)
+        batch.work += unit.cost
+    # Planned batches longest first (the slow analyzer's, which matter most, start at
+    # once; short ones fill the gaps and lose little if the deadline cuts them),
+    # then the rest in reward order.
+    ranked = sorted(planned, key=lambda b: (not b.critical, -b.call - b.work)) + \
+        plan.batches[len(planned):]
+    tasks = [make_task(by_name[b.tool], [u.path for u in b.units], root, timeout, lines,
+                       costs, b.critical) for b in ranked]
     summary: dict[str, object] = {"budget": str(budget), "limit_seconds": round(limit, 3),
-                                  "estimated_full_seconds": round(full, 3)}
+                                  "estimated_full_seconds": round(full, 3),
+                                  "planned_units": sum(len(b.units) for b in planned)}
     return tasks, full, summary
+
+
+@dataclasses.dataclass
+class Batch:
+    """Planned units of one analyzer, run in one process on one slot."""
+
+    tool: str
+    slot: int
+    start: float
+    critical: bool
+    call: float = 0.0
+    units: list[Unit] = dataclasses.field(default_factory=list)
+    work: float = 0.0
+
+
+class Schedule:
+    """Units placed on ``capacity`` slots of ``usable`` seconds each (greedy)."""
+
+    def __init__(self, capacity: int, usable: float) -> None:
+        self.usable = max(usable, 0.0)
+        self.busy = [0.0] * max(capacity, 1)
+        self.open: dict[tuple[int, str, bool], Batch] = {}  # (slot, tool, critical)
+        self.batches: list[Batch] = []
+        self.left: list[Unit] = []
+        # A batch's findings arrive when it ends, and one stopped at the deadline
+        # yields none: two batches per slot halve what an overrun loses, at the price
+        # of one more start-up.
+        self.cap = self.usable / 2
+
+    def add(self, unit: Unit, call: float) -> None:
+        """Place ``unit`` (critical ones always), or keep it in ``left``."""
+        cap = max(self.cap, 2 * call)
+        fits = [b for b in self.open.values()
+                if b.tool == unit.tool and b.critical == unit.critical
+                and len(b.units) < MAX_BATCH and b.work + unit.cost <= cap
+                and (unit.critical or self.busy[b.slot] + unit.cost <= self.usable)]
+        if fits:
+            batch = min(fits, key=lambda b: (self.busy[b.slot], b.slot))
+        else:
+            slot = min(range(len(self.busy)), key=lambda s: self.busy[s])
+            if not unit.critical and self.busy[slot] + call + unit.cost > self.usable:
+                self.left.append(unit)
+                return
+            batch = Batch(unit.tool, slot, self.busy[slot], unit.critical, call)
+            self.batches.append(batch)
+            self.open[(slot, unit.tool, unit.critical)] = batch
+            self.busy[slot] += call
+        batch.units.append(unit)
+        batch.work += unit.cost
+        self.busy[batch.slot] += unit.cost

@@ -138,3 +138,84 @@ def test_outcomes_count_a_runs_top_decile(tmp_path):
     assert 1.0 < outcomes[("f0.py", "pylint")][0] < 1.2
     assert 1.0 < outcomes[("f1.py", "pylint")][0] < 1.2
     assert outcomes[("f0.py", "pylint")][1] == 10
+
+
+def _costs(call: float, rate: float) -> CostModel:
+    costs = CostModel(None)
+    for lines in (1000, 4000, 8000):
+        costs.observe("pylint", lines, call + rate * lines)
+        costs.observe("flake8", lines, 0.1 + 1e-5 * lines)
+    return costs
+
+
+def test_plan_pays_a_slow_start_up_once_per_slot_on_the_best_files():
+    from lintrank.core.tasks import plan_budget
+
+    costs = _costs(call=6.0, rate=1e-3)
+    lines = {f"f{i:02}.py": 500 for i in range(80)}
+    # Past outcomes: pylint's important findings sit in the first ten files.
+    outcomes = {(f, "pylint"): (5.0 if i < 10 else 0.1, 5) for i, f in enumerate(lines)}
+    units = order(make_units([(t, f) for t in ("pylint", "flake8") for f in lines], lines,
+                             costs, outcomes, set()))
+    tasks, full, summary = plan_budget(Budget(seconds=20.0), units,
+                                       {"pylint": PYLINT, "flake8": FLAKE8}, ".", 60, lines,
+                                       costs, capacity=2)
+    first = [t for t in tasks[:2]]
+    assert all(t.source.name == "pylint" for t in first)
+    covered = {f for t in first for f in t.files}
+    assert {f"f{i:02}.py" for i in range(10)} <= covered  # the start-up is worth it there
+    assert sum(t.lines for t in first) * 1e-3 + 2 * 6.0 <= 2 * 20.0
+    assert 0 < summary["planned_units"] < len(units)
+    # What does not fit still follows, in reward order, for the engine to skip or run.
+    assert {f for t in tasks for f in t.files} == set(lines)
+
+
+def test_plan_keeps_critical_units_whatever_the_budget():
+    from lintrank.core.tasks import plan_budget
+
+    costs = _costs(call=30.0, rate=1e-3)  # a start-up far over the whole budget
+    lines = {"a.py": 100, "crit.py": 100}
+    units = order(make_units([("pylint", f) for f in lines], lines, costs, {}, {"crit.py"}))
+    tasks, _, summary = plan_budget(Budget(seconds=5.0), units, {"pylint": PYLINT}, ".", 60,
+                                    lines, costs, capacity=2)
+    assert tasks[0].critical and tasks[0].files == ["crit.py"]
+    assert summary["planned_units"] == 1  # a.py is left for the engine to skip
+
+
+def test_percentage_base_is_the_last_full_runs_measured_wall_time(tmp_path):
+    from lintrank.core.budget import Unit, seconds_limit
+
+    cache = Cache(tmp_path / "c")
+    costs = CostModel(cache)
+    costs.observe_full(["pylint", "flake8"], 2000, 40.0, capacity=2)
+    costs.save()
+    units = [Unit(t, f"f{i}.py", 500, 0.1, 1.0) for t in ("pylint", "flake8") for i in range(2)]
+    full, limit = seconds_limit(parse_budget("25%"), units, CostModel(cache), 2, 2)
+    assert full == pytest.approx(40.0) and limit == pytest.approx(10.0)
+    # Other parallelism or other analyzers: no measurement, the model's estimate.
+    assert seconds_limit(parse_budget("25%"), units, CostModel(cache), 4, 4)[0] < 5.0
+
+
+def test_start_up_fit_resists_a_noisy_small_batch():
+    costs = CostModel(None)
+    for lines, seconds in ((50000, 40.0), (52000, 60.0), (5000, 25.0)):
+        costs.observe("pylint", lines, seconds)
+    call, rate = costs.fit("pylint")
+    assert call <= 25.0 and rate > 0  # never more than the quickest batch took
+    assert 1.1 <= costs.spread("pylint") <= 1.5
+
+
+def test_a_partial_run_counts_importance_against_the_whole_runs_cut(tmp_path):
+    cache = Cache(tmp_path / "c")
+
+    def scored(path: str, scores: list[float]) -> list[ScoredFinding]:
+        return [ScoredFinding(finding=Finding(tool="pylint", code="W1", message="m",
+                                              path=path, line=i + 1), score=s, kept=False)
+                for i, s in enumerate(scores)]
+
+    whole = scored("a.py", [0.9] * 10) + scored("b.py", [0.1] * 90)
+    record_outcomes(cache, whole, [("a.py", "pylint"), ("b.py", "pylint")])
+    assert cache.get_outcomes()[("a.py", "pylint")][0] >= 10
+    # A budget run that analysed a.py only: its own top decile would be one finding.
+    record_outcomes(cache, scored("a.py", [0.9] * 10), [("a.py", "pylint")])
+    assert cache.get_outcomes()[("a.py", "pylint")][0] >= 10
