@@ -144,7 +144,8 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         tasks = [make_task(by_name[name], batch, root, timeout, lines, costs)
                  for name, todo in missing.items()
                  for batch in alone_if_heavy(todo, jobs, lines, costs.estimate(name, 1),
-                                             timeout)]
+                                             timeout, getattr(by_name[name], "max_batch",
+                                                              MAX_BATCH))]
         # Longest first: the slow pylint batches start at once, flake8 fills the gaps.
         tasks.sort(key=lambda t: -costs.estimate(t.source.name, t.lines))
     else:

@@ -40,6 +40,10 @@ class Source(Protocol):
 
     Implementations must be picklable (module-level classes) because the engine
     may run them in worker processes or on a Dask cluster.
+
+    Optionally, ``max_batch`` bounds the files of one analyzer process (default
+    ``lintrank.core.tasks.MAX_BATCH``): an analyzer that keeps no state across files
+    can take bigger batches, paying fewer start-ups.
     """
 
     name: str

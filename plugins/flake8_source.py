@@ -22,6 +22,9 @@ class Flake8Source(ProjectConfigSource):
     """Runs ``python -m flake8`` in the project root, so its config files apply."""
 
     name = "flake8"
+    #: Files per batch: flake8 keeps no state across files, so big batches only save
+    #: start-ups, and the 200-file default split a 384-file tree into 3 uneven ones.
+    max_batch = 1000
 
     def version(self) -> str:
         return _version()
