@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import itertools
 import os
 from collections.abc import Sequence
 
@@ -18,6 +19,7 @@ from lintrank.core.onnx_model import RewardModel
 
 #: A file read and parsed ahead of scoring: its bytes (for the row-cache key) and context.
 Parsed = tuple[bytes, FileContext]
+_NUMBERS = frozenset({int, float, bool})  # what JSON gives back for a number
 
 
 def feature_matrix(findings: Sequence[Finding], root: str,
@@ -99,9 +101,11 @@ def _history_fingerprint(hist: FileHistory | None) -> bytes:
 
 def _valid_rows(hit: object, count: int) -> bool:
     """A cached entry of the wrong shape is a miss, never a crash or a wrong score."""
-    return (isinstance(hit, list) and len(hit) == count and all(
-        isinstance(r, list) and len(r) == N_FEATURES
-        and all(isinstance(v, (int, float)) for v in r) for r in hit))
+    # perf: one set of the value types, not an isinstance per value (115k of them
+    # on a warm run of a few hundred files).
+    return (isinstance(hit, list) and len(hit) == count
+            and all(type(r) is list and len(r) == N_FEATURES for r in hit)
+            and set(map(type, itertools.chain.from_iterable(hit))) <= _NUMBERS)
 
 
 def context_of(path: str, data: bytes) -> FileContext:
