@@ -18,13 +18,13 @@ import os
 import time
 from collections.abc import Callable, Sequence
 
-from lintrank.core import __version__
 from lintrank.core.budget import Budget, Clock, CostModel, make_units, order
 from lintrank.core.cache import Cache
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.imports import local_dependencies
 from lintrank.core.notebooks import is_notebook
+from lintrank.core.result_cache import decode, per_file, result_key
 from lintrank.core.sources import AnalyzerCrash, Source
 from lintrank.core.tasks import (
     CRASHED,
@@ -121,10 +121,11 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         extra = deps if source.name in CROSS_MODULE else {}
         mine = [f for f in readable if accepts(source, f)]
         for f in mine:
-            keys[(source.name, f)] = _key(source, fingerprint, f, digests[f], extra.get(f, ""))
-        keys[(source.name, "")] = _key(source, fingerprint, "", "", "")
-        hits = _decode(cache.get_results([keys[(source.name, f)] for f in ["", *mine]])
-                       if cache else {})
+            keys[(source.name, f)] = result_key(source, fingerprint, f, digests[f],
+                                                extra.get(f, ""))
+        keys[(source.name, "")] = result_key(source, fingerprint, "", "", "")
+        hits = decode(cache.get_results([keys[(source.name, f)] for f in ["", *mine]])
+                      if cache else {})
         missing[source.name] = [f for f in mine if keys[(source.name, f)] not in hits]
         general[source.name] = {}
         if keys[(source.name, "")] in hits:
@@ -179,7 +180,7 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         if clock:
             clock.observe(task.estimate, seconds)
         if cache:
-            cache.put_results(_per_file(own, {
+            cache.put_results(per_file(own, {
                 f: keys[(task.source.name, f)] for f in task.files}))
         result.covered.update((f, task.source.name) for f in task.files)
         done += len(task.files)
@@ -269,25 +270,6 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
     return skipped
 
 
-def _decode(hits: dict[str, list[dict]]) -> dict[str, list[Finding]]:
-    """Rebuild cached findings; a damaged entry (wrong shape or types) is a miss."""
-    decoded: dict[str, list[Finding]] = {}
-    for key, rows in hits.items():
-        try:
-            found = [Finding.from_dict(d) for d in rows]
-        except (TypeError, ValueError, AttributeError):
-            continue  # re-analysed and overwritten by this run
-        if all(isinstance(f.path, str) and isinstance(f.code, str) and isinstance(f.tool, str)
-               and type(f.line) is int and type(f.column) is int for f in found):
-            decoded[key] = found
-    return decoded
-
-
-def _key(source: Source, fingerprint: str, rel: str, digest: str, deps: str) -> str:
-    text = f"{__version__}|{source.name}|{source.version()}|{fingerprint}|{rel}|{digest}|{deps}"
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
 def _merge(found: dict[tuple, Finding], f: Finding) -> None:
     """Add a batch-level finding once; a whole-run one once whatever file it is on."""
     whole = (f.tool, f.code) in WHOLE_RUN
@@ -296,20 +278,3 @@ def _merge(found: dict[tuple, Finding], f: Finding) -> None:
         key += (f.path, f.line, f.column)
     if key not in found or f.sort_key < found[key].sort_key:
         found[key] = f  # the same file whatever order batches finish in
-
-
-def _per_file(findings: list[Finding], keys: dict[str, str]) -> dict[str, list[dict]]:
-    """Group a batch's findings by file key; files with no findings cache ``[]``.
-
-    Analyzer failures (LR902/LR903) are not cached: the next run tries again.
-    """
-    grouped: dict[str, list[dict]] = {key: [] for key in keys.values()}
-    failed = set()
-    for f in findings:
-        key = keys.get(f.path)
-        if key is None:
-            continue
-        if f.code in (CRASHED, TIMED_OUT):
-            failed.add(key)
-        grouped[key].append(f.to_dict())
-    return {k: v for k, v in grouped.items() if k not in failed}
