@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from lintrank.core.cache import Cache
@@ -53,13 +53,21 @@ class Preparer:
         self.parsed: dict[str, Parsed] = {}
         self.error: BaseException | None = None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
-    def start(self, files: Sequence[str]) -> None:
-        """Start preparing; ``files`` are those being analysed, worth parsing ahead."""
-        self._thread = threading.Thread(target=self._work, args=(list(files),),
-                                        name="lintrank-prepare", daemon=True)
-        self._thread.start()
+    def start(self, files: Sequence[str] = ()) -> None:
+        """Start preparing; ``files`` are those being analysed, worth parsing ahead.
+
+        The history is read on a thread of its own: it mostly waits for ``git``,
+        which runs meanwhile beside the model's import on the other thread.
+        """
+        self._threads = [
+            threading.Thread(target=self._guarded, args=(self._history_work,),
+                             name="lintrank-history", daemon=True),
+            threading.Thread(target=self._guarded, args=(self._model_work, list(files)),
+                             name="lintrank-prepare", daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
     def finish(self, needs_history: bool = True) -> Prepared:
         """Stop parsing ahead, complete what is missing, store a new history.
@@ -67,8 +75,8 @@ class Preparer:
         :raises lintrank.core.exceptions.LintrankError: when the model cannot be used.
         """
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        for thread in self._threads:
+            thread.join()
         if self.error is not None:
             raise self.error
         if self.model is None:
@@ -80,13 +88,17 @@ class Preparer:
         assert self.model is not None
         return Prepared(self.model, self.history, self.parsed)
 
-    def _work(self, files: list[str]) -> None:
+    def _guarded(self, work: Callable[..., None], *args: object) -> None:
         try:
-            self._load_model()
-            self.history = self._history()
+            work(*args)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             self.error = exc
-            return
+
+    def _history_work(self) -> None:
+        self.history = self._history()
+
+    def _model_work(self, files: list[str]) -> None:
+        self._load_model()
         self._parse_ahead(files)
 
     def _load_model(self) -> None:

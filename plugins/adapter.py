@@ -58,12 +58,15 @@ def score(findings: list[Finding], settings: Settings) -> list[ScoredFinding]:
     :raises lintrank.core.exceptions.LintrankError: when the model cannot be used.
     """
     from lintrank.core.pipeline import open_cache
-    from lintrank.core.scoring import resolve_model, score_findings
+    from lintrank.core.prepare import Preparer
+    from lintrank.core.scoring import score_findings
 
-    model = resolve_model(settings)
     cache = open_cache(settings)
     try:
-        return score_findings(findings, settings, model, cache)
+        preparer = Preparer(settings, cache)
+        preparer.start()  # the model loads while git reads the history
+        ready = preparer.finish(needs_history=bool(findings))
+        return score_findings(findings, settings, ready.model, cache, history=ready.history)
     finally:
         if cache:
             cache.close()

@@ -26,6 +26,11 @@ def project(tmp_path):  # type: ignore[no-untyped-def]
     return root
 
 
+def _settle(preparer: prepare.Preparer) -> None:
+    for thread in preparer._threads:
+        thread.join()
+
+
 def _settings(root, cache_dir) -> Settings:  # type: ignore[no-untyped-def]
     return Settings(root=str(root), paths=["."], tools=["flake8", "pylint"], threshold=0.0,
                     cache_dir=str(cache_dir))
@@ -57,7 +62,7 @@ def test_history_is_computed_once_per_head_and_stored(project, tmp_path):
     preparer = prepare.Preparer(settings, cache)
     assert preparer.key and preparer.hit is None
     preparer.start(["pkg/app.py"])
-    preparer._thread.join()  # finish() stops parsing ahead: let it parse first
+    _settle(preparer)  # finish() stops parsing ahead: let it parse first
     ready = preparer.finish()
     assert ready.history["pkg/app.py"].recent  # the uncommitted edit is the last change
     assert set(ready.parsed) == {"pkg/app.py"}
@@ -74,7 +79,7 @@ def test_parsing_ahead_stops_at_its_line_budget(project, tmp_path, monkeypatch):
     settings = _settings(project, tmp_path / "cache")
     preparer = prepare.Preparer(settings, None)
     preparer.start(["pkg/app.py", "pkg/clean.py", "pkg/__init__.py"])
-    preparer._thread.join()
+    _settle(preparer)
     ready = preparer.finish()
     assert list(ready.parsed) == ["pkg/app.py"]  # 6 lines: over the budget, then stop
     assert ready.parsed["pkg/app.py"][1].parsed
@@ -96,6 +101,6 @@ def test_parsed_notebooks_read_as_their_code_cells(tmp_path):
         {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     preparer = prepare.Preparer(Settings(root=str(tmp_path), history=False), None)
     preparer.start(["n.ipynb"])
-    preparer._thread.join()
+    _settle(preparer)
     ctx = preparer.finish(needs_history=False).parsed["n.ipynb"][1]
     assert ctx.lines == ["import os", "x = 1"] and ctx.parsed
