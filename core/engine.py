@@ -144,7 +144,7 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     if budget is None:
         tasks = [make_task(by_name[name], batch, root, timeout, lines, costs)
                  for name, todo in missing.items()
-                 for batch in alone_if_heavy(todo, jobs, lines, costs.estimate(name, 1),
+                 for batch in alone_if_heavy(todo, capacity, lines, costs.estimate(name, 1),
                                              timeout, getattr(by_name[name], "max_batch",
                                                               MAX_BATCH))]
         # Longest first: the slow pylint batches start at once, flake8 fills the gaps.

@@ -26,3 +26,16 @@ def test_unreachable_scheduler_is_a_usage_error(tmp_path, baseline_model_path):
     assert proc.returncode == 2
     assert "cannot connect to the Dask scheduler" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_batches_follow_the_clusters_capacity_not_local_jobs(tmp_path, baseline_model_path):
+    from lintrank.core.cache import Cache
+
+    write_tree(tmp_path, {**SAMPLE, **{f"pkg/m{i}.py": f"import os\nx{i}=1\n"
+                                       for i in range(4)}})
+    check_json("--executor", "dask", "--dask-workers", "2", "--jobs", "1", "--tools", "pylint",
+               "--cache-dir", str(tmp_path / "c"), "--model", baseline_model_path,
+               cwd=tmp_path)
+    # One pylint batch per worker (the cost model keeps one sample per batch): with
+    # batches cut for --jobs 1, the second worker would sit idle.
+    assert len(Cache(tmp_path / "c").get_costs()["pylint"]) == 2
