@@ -34,41 +34,27 @@ def head_sha(top: str) -> str | None:
 def project_history(root: str, cache: Cache | None = None) -> dict[str, FileHistory]:
     """Git history features of the files under ``root``, keyed by root-relative path."""
     top = git_root(root)
-    return rebase(cached_history(top, cache), top, root) if top else {}
+    return _rebase(cached_history(top, cache), top, root) if top else {}
 
 
 def cached_history(top: str, cache: Cache | None) -> dict[str, FileHistory]:
     """:func:`repo_history` of ``top`` at HEAD, reusing the cache for the same HEAD."""
-    key, hit = lookup(top, cache)
-    history = complete(top, hit)
-    if cache is not None and key and hit is None:
-        cache.put_derived({key: encode(history)})
-    return history
-
-
-def lookup(top: str, cache: Cache | None) -> tuple[str | None, dict[str, FileHistory] | None]:
-    """The cache key of ``top``'s HEAD and the history cached under it, if any.
-
-    Split from :func:`complete` so that a caller can keep the SQLite connection in
-    one thread and compute the history in another.
-    """
     head = head_sha(top) if cache is not None and cache.enabled else None
     if head is None:
-        return None, None
+        return repo_history(top)
     key = f"history:{schema_id()}:{head}:{top}"
     payload = cache.get_derived([key]).get(key)
-    return key, _decode(payload) if isinstance(payload, dict) else None
-
-
-def complete(top: str, hit: dict[str, FileHistory] | None) -> dict[str, FileHistory]:
-    """The cached history with today's last change, or the whole history computed."""
-    if hit is None:
-        return repo_history(top)
+    decoded = _decode(payload) if isinstance(payload, dict) else None
+    if decoded is None:
+        history = repo_history(top)
+        cache.put_derived({key: _encode(history)})
+        return history
     recent = last_change(top, "HEAD", worktree=True)
-    return {name: dataclasses.replace(h, recent=recent.get(name)) for name, h in hit.items()}
+    return {name: dataclasses.replace(h, recent=recent.get(name))
+            for name, h in decoded.items()}
 
 
-def rebase(history: dict[str, FileHistory], top: str, root: str) -> dict[str, FileHistory]:
+def _rebase(history: dict[str, FileHistory], top: str, root: str) -> dict[str, FileHistory]:
     """Re-key git-relative paths to paths relative to the project root."""
     prefix = os.path.relpath(root, top).replace(os.sep, "/")
     if prefix == ".":
@@ -77,11 +63,11 @@ def rebase(history: dict[str, FileHistory], top: str, root: str) -> dict[str, Fi
     return {k[cut:]: v for k, v in history.items() if k.startswith(prefix + "/")}
 
 
-def encode(history: dict[str, FileHistory]) -> dict:
+def _encode(history: dict[str, FileHistory]) -> dict:
     facts = next((h.project for h in history.values() if h.project is not None), None)
     return {
         "facts": None if facts is None else {"max_line_length": facts.max_line_length,
-                                              "codes": sorted(facts.codes)},
+                                             "codes": sorted(facts.codes)},
         "files": {name: [getattr(h, f) for f in _FIELDS] for name, h in history.items()},
     }
 

@@ -4,8 +4,7 @@ On a cold run the analyzer processes are the critical path and the parent proces
 only waits for them. Loading the model (importing onnxruntime and numpy), reading
 the git history and parsing the analysed files in that time, on a thread, instead
 of after it, takes most of lintrank's own cost off the wall clock (measured by
-``benchmarks/overhead.py``). The thread never touches the SQLite cache: its
-connection belongs to the main thread, which looks up and stores history itself.
+``benchmarks/overhead.py``). The history thread opens its own SQLite connection.
 """
 from __future__ import annotations
 
@@ -18,8 +17,8 @@ from typing import TYPE_CHECKING
 from lintrank.core.cache import Cache
 from lintrank.core.config import Settings
 from lintrank.core.files import read_regular
-from lintrank.core.history import FileHistory, git_root
-from lintrank.core.history_cache import complete, encode, lookup, rebase
+from lintrank.core.history import FileHistory
+from lintrank.core.history_cache import project_history
 
 if TYPE_CHECKING:
     from lintrank.core.onnx_model import RewardModel
@@ -40,16 +39,13 @@ class Prepared:
 
 
 class Preparer:
-    """Prepares scoring on a thread from :meth:`start` until :meth:`finish`."""
+    """Prepares scoring on threads from :meth:`start` until :meth:`finish`."""
 
     def __init__(self, settings: Settings, cache: Cache | None) -> None:
         self.settings = settings
         self.cache = cache
-        self.top = git_root(settings.root) if settings.history else None
-        self.key, self.hit = lookup(self.top, cache) if self.top else (None, None)
         self.model: RewardModel | None = None
         self.history: dict[str, FileHistory] | None = None
-        self._whole: dict[str, FileHistory] | None = None  # keyed from the git root
         self.parsed: dict[str, Parsed] = {}
         self.error: BaseException | None = None
         self._stop = threading.Event()
@@ -70,7 +66,7 @@ class Preparer:
             thread.start()
 
     def finish(self, needs_history: bool = True) -> Prepared:
-        """Stop parsing ahead, complete what is missing, store a new history.
+        """Stop parsing ahead and complete, here, whatever was not prepared.
 
         :raises lintrank.core.exceptions.LintrankError: when the model cannot be used.
         """
@@ -82,9 +78,7 @@ class Preparer:
         if self.model is None:
             self._load_model()
         if self.history is None:
-            self.history = self._history() if needs_history else {}
-        if self.cache is not None and self.key and self.hit is None and self._whole:
-            self.cache.put_derived({self.key: encode(self._whole)})
+            self.history = self._history(self.cache) if needs_history else {}
         assert self.model is not None
         return Prepared(self.model, self.history, self.parsed)
 
@@ -95,7 +89,17 @@ class Preparer:
             self.error = exc
 
     def _history_work(self) -> None:
-        self.history = self._history()
+        # SQLite connections belong to their thread: this one opens its own.
+        cache = Cache(self.cache.folder) if self.cache is not None and self.cache.enabled \
+            else None
+        try:
+            self.history = self._history(cache)
+        finally:
+            if cache is not None:
+                cache.close()
+
+    def _history(self, cache: Cache | None) -> dict[str, FileHistory]:
+        return project_history(self.settings.root, cache) if self.settings.history else {}
 
     def _model_work(self, files: list[str]) -> None:
         self._load_model()
@@ -105,12 +109,6 @@ class Preparer:
         from lintrank.core.scoring import resolve_model  # perf: numpy, onnxruntime
 
         self.model = resolve_model(self.settings)
-
-    def _history(self) -> dict[str, FileHistory]:
-        if not self.top:
-            return {}
-        self._whole = complete(self.top, self.hit)
-        return rebase(self._whole, self.top, self.settings.root)
 
     def _parse_ahead(self, files: list[str]) -> None:
         from lintrank.core.scorer import context_of

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 
 import pytest
 
 from lintrank.core import prepare
 from lintrank.core.config import Settings
 from lintrank.core.exceptions import ModelError
+from lintrank.core.features import schema_id
 from lintrank.core.pipeline import open_cache, run_check, select_sources
 from lintrank.core.scoring import resolve_model, score_findings
 from tests.helpers import SAMPLE, write_tree
@@ -60,7 +62,6 @@ def test_history_is_computed_once_per_head_and_stored(project, tmp_path):
     cache = open_cache(settings)
     assert cache is not None
     preparer = prepare.Preparer(settings, cache)
-    assert preparer.key and preparer.hit is None
     preparer.start(["pkg/app.py"])
     _settle(preparer)  # finish() stops parsing ahead: let it parse first
     ready = preparer.finish()
@@ -68,9 +69,12 @@ def test_history_is_computed_once_per_head_and_stored(project, tmp_path):
     assert set(ready.parsed) == {"pkg/app.py"}
     cache.close()
     cache = open_cache(settings)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, text=True,
+                          capture_output=True, check=True).stdout.strip()
+    key = f"history:{schema_id()}:{head}:{project}"
+    assert cache.get_derived([key])  # stored by the history thread's connection
     again = prepare.Preparer(settings, cache)
-    assert again.hit is not None  # stored under the same HEAD
-    assert again.finish().history == ready.history  # no thread: completed synchronously
+    assert again.finish().history == ready.history  # no threads: completed here
     cache.close()
 
 
