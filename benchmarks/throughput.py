@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 
 import psutil
-from lintrank.core.budget import CostModel
 from lintrank.core.cache import Cache
+from lintrank.core.costs import CostModel
 
 MIRRORS = Path("/work/.mirror")
 # The code only: the analyzers' defaults apply (pytest's own pylint config turns off
@@ -46,6 +46,7 @@ BIG = ["pytest-dev+pytest", "Pylons+pyramid", "Textualize+rich", "aio-libs+aioht
 LINTRANK = str(Path(sys.executable).with_name("lintrank"))
 IMPORTED = "src/_pytest/nodes.py"  # imported by about 30 other modules
 SAMPLE = 2  # randomly chosen files edited per round (seeded: the same each run)
+QUIET = 15.0  # % of all CPUs busy: below it the machine counts as quiet
 
 
 def extract(repo: str, paths: list[str], dest: Path) -> None:
@@ -112,13 +113,16 @@ def top_decile(report: dict) -> set[tuple]:
 def oracle(reference: set[tuple], lines: dict[str, int], costs: CostModel,
            share: float) -> float:
     """What knowing every file's top-decile findings in advance would find with the
-    same share of the (estimated) analysis cost: the ceiling for any ordering."""
+    same share of the (estimated) analysis cost, each analyzer's start-up paid once
+    per core: a loose ceiling for any ordering (batches pay it more often)."""
     gain: dict[tuple[str, str], int] = {}
     for tool, _, path, *_ in reference:
         gain[(tool, path)] = gain.get((tool, path), 0) + 1
     cost = {(t, p): costs.estimate(t, n) for p, n in lines.items()
             for t in ("flake8", "pylint")}
-    budget, found = share * sum(cost.values()), 0
+    # Each analyzer's start-up is paid at least once per core (2 here).
+    budget = share * sum(cost.values()) - 2 * sum(costs.per_call(t) for t in ("flake8", "pylint"))
+    found = 0
     for key in sorted(gain, key=lambda k: -gain[k] / cost.get(k, 1e-9)):
         if cost.get(key, 0.0) <= budget:
             budget -= cost.get(key, 0.0)
@@ -132,16 +136,19 @@ def touch_config(tree: Path, n: object) -> None:
         handle.write(f"\n# lintrank benchmark {n}\n")
 
 
-def round_cache(tree: Path, model: list[str], budgets: list[str], n: int
+def round_cache(tree: Path, model: list[str], budgets: list[str], n: int, quiet: float
                 ) -> dict[str, float]:
     """One round of cold / warm / edits / budget on ``tree``; return measurements."""
     cache = Path(tempfile.mkdtemp(prefix="lr-bench-cache-"))
     base = ["--tools", "flake8,pylint", "--cache-dir", str(cache), *model]
+    wait_quiet(quiet)
+    load = os.getloadavg()[0]
     cold = run(base, tree)
     out = {"cold": cold["seconds"], "warm": run(base, tree)["seconds"],
            "files": cold["report"]["summary"]["files"],
            "cold rss lintrank MiB": cold["rss_main"], "cold rss all MiB": cold["rss_tree"],
-           "findings": cold["report"]["summary"]["findings"]}
+           "findings": cold["report"]["summary"]["findings"], "cold load before": load,
+           "cold load after": os.getloadavg()[0]}
     files = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*.py"))
     picks = random.Random(n).sample(files, SAMPLE)
     for label, rels in (("random file", picks), ("imported module", [IMPORTED])):
@@ -166,7 +173,9 @@ def round_cache(tree: Path, model: list[str], budgets: list[str], n: int
     runs = []
     for share in budgets:
         touch_config(tree, f"{n}-{share}")
+        wait_quiet(quiet)
         runs.append((f"informed {share}", run([*base, "--budget", share], tree)))
+        out[f"budget informed {share} load after"] = os.getloadavg()[0]
     runs.append((f"fresh {budgets[0]}", run(["--tools", "flake8,pylint", "--no-cache", *model,
                                              "--budget", budgets[0]], tree)))
     for label, result in runs:
@@ -181,10 +190,23 @@ def round_cache(tree: Path, model: list[str], budgets: list[str], n: int
     return out
 
 
-def round_dask(tree: Path, model: list[str]) -> dict[str, float]:
+def wait_quiet(limit: float) -> float:
+    """Wait up to ``limit`` seconds for the machine's CPUs to be mostly idle (other
+    work on a shared machine skews a 2-vs-1 comparison); return the busy share."""
+    deadline = time.monotonic() + limit
+    busy = psutil.cpu_percent(interval=2.0)
+    while busy > QUIET and time.monotonic() < deadline:
+        busy = psutil.cpu_percent(interval=2.0)
+    return busy
+
+
+def round_dask(tree: Path, model: list[str], quiet: float) -> dict[str, float]:
     """pylint-only work on 1 vs 2 LocalCluster workers, no cache."""
     args = ["--tools", "pylint", "--no-cache", "--executor", "dask", *model]
+    busy = wait_quiet(quiet)
+    load = os.getloadavg()[0]
     one = run([*args, "--dask-workers", "1", "--jobs", "1"], tree)
+    busy = max(busy, wait_quiet(quiet))
     two = run([*args, "--dask-workers", "2", "--jobs", "2"], tree)
     # Batches differ with --jobs, and so do pylint's whole-run checks (cycles and
     # duplicates are only seen within a batch): compare the per-file findings.
@@ -194,7 +216,8 @@ def round_dask(tree: Path, model: list[str]) -> dict[str, float]:
 
     same = per_file(one["report"]) == per_file(two["report"])
     return {"dask 1 worker": one["seconds"], "dask 2 workers": two["seconds"],
-            "dask same per-file findings": float(same)}
+            "dask same per-file findings": float(same), "dask cpu busy before %": busy,
+            "dask load before": load, "dask load after": os.getloadavg()[0]}
 
 
 def model_args(tmp: Path, given: str | None) -> list[str]:
@@ -232,6 +255,9 @@ def main() -> None:
     parser.add_argument("--big-files", type=int, default=5000)
     parser.add_argument("--skip", default="", help="comma list of: cache,dask,rss")
     parser.add_argument("--model")
+    parser.add_argument("--quiet-wait", type=float, default=180.0,
+                        help="seconds to wait for an idle machine before the cold, budget "
+                        "and Dask runs (0: do not wait)")
     opts = parser.parse_args()
     skip = set(filter(None, opts.skip.split(",")))
     tmp = Path(tempfile.mkdtemp(prefix="lr-bench-"))
@@ -243,7 +269,8 @@ def main() -> None:
     print(f"cpus: {os.cpu_count()}, load: {os.getloadavg()[0]:.2f}, tree: {tree}")
     if "cache" not in skip:
         budgets = opts.budget.split(",")
-        rows = [round_cache(tree, model, budgets, n) for n in range(opts.repeat)]
+        rows = [round_cache(tree, model, budgets, n, opts.quiet_wait)
+                for n in range(opts.repeat)]
         for key in rows[0]:
             print(f"  {key:36} {[round(r[key], 3) for r in rows]}")
         cold = median(rows, "cold")
@@ -268,11 +295,13 @@ def main() -> None:
             extract(repo, paths, several / repo)
         print(f"dask tree: {sum(1 for _ in several.rglob('*.py'))} files from {len(DASK)} "
               "projects")
-        rows = [round_dask(several, model) for _ in range(opts.repeat)]
+        rows = [round_dask(several, model, opts.quiet_wait) for _ in range(opts.repeat)]
         for key in rows[0]:
             print(f"  {key:36} {[round(r[key], 3) for r in rows]}")
         print(f"dask LocalCluster 2 workers vs 1 (pylint only): "
-              f"{median(rows, 'dask 1 worker') / median(rows, 'dask 2 workers'):.2f}x")
+              f"{median(rows, 'dask 1 worker') / median(rows, 'dask 2 workers'):.2f}x "
+              f"(per round: {[round(r['dask 1 worker'] / r['dask 2 workers'], 2) for r in rows]}"
+              f", load {os.getloadavg()[0]:.2f})")
     if "rss" not in skip:
         big = tmp / "big"
         count = build_big(big, opts.big_files)

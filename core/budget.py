@@ -17,20 +17,15 @@ from collections.abc import Iterable, Sequence
 
 from lintrank.core.cache import Cache
 from lintrank.core.context import is_test_path
+from lintrank.core.costs import CostModel
 from lintrank.core.finding import ScoredFinding
 
-#: Seconds per line and per invocation measured on a 2-core machine (pytest's tree);
-#: used until the cache has learned this machine's own rates.
-DEFAULT_PER_LINE = {"flake8": 6e-5, "pylint": 5e-4, "ruff": 2e-6}
-PER_CALL = {"flake8": 0.3, "pylint": 1.5, "ruff": 0.05}
 #: Expected importance mass per line before any run has been scored.
 DEFAULT_DENSITY = {"flake8": 0.01, "pylint": 0.02, "ruff": 0.01}
-_OTHER_PER_LINE, _OTHER_PER_CALL, _OTHER_DENSITY = 1e-4, 0.5, 0.01
+_OTHER_DENSITY = 0.01
 TOP_SHARE = 0.1  # the share of a run's findings that counts as important
 _REST_WEIGHT = 0.02  # what any other finding adds, times its score
 _TEST_FACTOR = 0.5  # test code matters less to most teams (also what the model learns)
-_SPREAD = (1.1, 1.25, 1.5)  # least, without samples, most
-_MAX_SAMPLES = 40  # costs are fitted to this many recent batches per analyzer
 _CUT_KEY = "budget:top-cut"
 _PARTIAL = 0.8  # a run with fewer findings than this share of the last whole one
 _BUDGET_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|s)?\s*$")
@@ -80,103 +75,6 @@ class Unit:
         return float("inf") if self.critical else self.mass / max(self.cost, 1e-9)
 
 
-class CostModel:
-    """Seconds per analyzer batch as ``per_call + per_line * lines``, learned.
-
-    Recent batches of each analyzer are kept in the cache; a least-squares line
-    through them gives both terms once batch sizes vary (pylint's start-up includes
-    inferring the modules a batch imports, which can dwarf the per-line work).
-    """
-
-    def __init__(self, cache: Cache | None) -> None:
-        self.samples: dict[str, list[list[float]]] = dict(cache.get_costs()) if cache else {}
-        self._cache = cache
-        self._fits: dict[str, tuple[float, float]] = {}
-
-    def fit(self, tool: str) -> tuple[float, float]:
-        """(seconds per call, seconds per line) for ``tool``."""
-        if tool not in self._fits:
-            self._fits[tool] = _fit(self.samples.get(tool, []),
-                                    PER_CALL.get(tool, _OTHER_PER_CALL),
-                                    DEFAULT_PER_LINE.get(tool, _OTHER_PER_LINE))
-        return self._fits[tool]
-
-    def per_call(self, tool: str) -> float:
-        return self.fit(tool)[0]
-
-    def spread(self, tool: str) -> float:
-        """How much slower than fitted past batches ran (their 75th percentile of
-        observed / fitted seconds, within bounds): budget mode plans with it, since
-        a batch stopped at the deadline yields nothing."""
-        samples = self.samples.get(tool, [])
-        if len(samples) < 3:
-            return _SPREAD[1]
-        call, rate = self.fit(tool)
-        ratios = sorted(y / max(call + rate * x, 1e-9) for x, y in samples)
-        return min(max(ratios[(3 * len(ratios)) // 4], _SPREAD[0]), _SPREAD[2])
-
-    def estimate(self, tool: str, lines: int) -> float:
-        """Seconds for ``lines`` inside a batch (the start-up is paid per batch)."""
-        return self.fit(tool)[1] * max(lines, 1)
-
-    def observe(self, tool: str, lines: int, seconds: float) -> None:
-        """Remember one finished batch."""
-        if lines > 0:
-            kept = self.samples.setdefault(tool, [])
-            kept.append([float(lines), seconds])
-            del kept[:-_MAX_SAMPLES]
-            self._fits.pop(tool, None)
-
-    def observe_full(self, tools: Iterable[str], lines: int, seconds: float,
-                     capacity: int) -> None:
-        """Remember the wall time of a run that analysed every file with ``tools``."""
-        if lines > 0:
-            self.samples[_full_key(tools, capacity)] = [[float(lines), seconds]]
-
-    def measured_full(self, units: Sequence[Unit], capacity: int) -> float | None:
-        """Wall seconds of the last full run with the same analyzers and capacity,
-        scaled to ``units``' lines; None if there was none (then estimate)."""
-        past = self.samples.get(_full_key({u.tool for u in units}, capacity))
-        if not past or past[-1][0] <= 0:
-            return None
-        lines, seconds = past[-1]
-        return seconds * sum(u.lines for u in units) / lines
-
-    def save(self) -> None:
-        if self._cache and self.samples:
-            self._cache.put_costs(self.samples)
-
-
-def _full_key(tools: Iterable[str], capacity: int) -> str:
-    # Stored beside the per-analyzer samples; no analyzer name starts with "@".
-    return f"@full:{max(capacity, 1)}:{','.join(sorted(set(tools)))}"
-
-
-def _fit(samples: list[list[float]], call: float, line: float) -> tuple[float, float]:
-    """``seconds = a + b * lines`` with a, b >= 0, robust to a noisy machine.
-
-    A least-squares line once batch sizes vary; its start-up is capped at what the
-    quickest batch took in all (more is timing noise from other load, and a start-up
-    above the budget would rule out the analyzer entirely), and the rate is then the
-    median of what each batch says. With one batch size only, the default start-up
-    is kept and the rate learned around it.
-    """
-    if not samples:
-        return call, line
-    xs = [s[0] for s in samples]
-    ys = [s[1] for s in samples]
-    if len(samples) >= 3 and max(xs) >= 2 * min(xs):
-        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-        sxx = sum((x - mx) ** 2 for x in xs)
-        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
-        if slope > 0:
-            call = min(max(my - slope * mx, 0.0), min(ys))
-            rates = sorted(max(y - call, 0.0) / x for x, y in zip(xs, ys))
-            return call, rates[len(rates) // 2] or slope
-    rates = sorted(max(y - call, 0.2 * y) / x for x, y in zip(xs, ys))
-    return call, rates[len(rates) // 2]
-
-
 def make_units(missing: Iterable[tuple[str, str]], lines: dict[str, int],
                costs: CostModel, outcomes: dict[tuple[str, str], tuple[float, int]],
                critical: set[str]) -> list[Unit]:
@@ -219,7 +117,8 @@ def seconds_limit(budget: Budget, units: Sequence[Unit], costs: CostModel,
     The full work's wall time is the last full run's measured one where there is
     one (same analyzers, same parallelism); otherwise the cost model's estimate.
     """
-    full = costs.measured_full(units, capacity) if units else None
+    full = costs.measured_full({u.tool for u in units}, sum(u.lines for u in units),
+                               capacity) if units else None
     if full is None:
         work = sum(u.cost for u in units)
         overhead = sum(costs.per_call(t) for t in {u.tool for u in units}) * batches

@@ -5,11 +5,8 @@ import dataclasses
 
 import pytest
 from lintrank.core.budget import (
-    DEFAULT_PER_LINE,
-    PER_CALL,
     Budget,
     Clock,
-    CostModel,
     describe_skipped,
     make_units,
     order,
@@ -17,6 +14,7 @@ from lintrank.core.budget import (
     record_outcomes,
 )
 from lintrank.core.cache import Cache
+from lintrank.core.costs import DEFAULT_PER_LINE, PER_CALL, CostModel
 from lintrank.core.engine import analyse
 from lintrank.core.finding import Finding, ScoredFinding
 from lintrank.core.tasks import FileTask, timed_task
@@ -157,10 +155,10 @@ def test_plan_pays_a_slow_start_up_once_per_slot_on_the_best_files():
     outcomes = {(f, "pylint"): (5.0 if i < 10 else 0.1, 5) for i, f in enumerate(lines)}
     units = order(make_units([(t, f) for t in ("pylint", "flake8") for f in lines], lines,
                              costs, outcomes, set()))
-    tasks, full, summary = plan_budget(Budget(seconds=20.0), units,
+    tasks, _, summary = plan_budget(Budget(seconds=20.0), units,
                                        {"pylint": PYLINT, "flake8": FLAKE8}, ".", 60, lines,
                                        costs, capacity=2)
-    first = [t for t in tasks[:2]]
+    first = tasks[:2]
     assert all(t.source.name == "pylint" for t in first)
     covered = {f for t in first for f in t.files}
     assert {f"f{i:02}.py" for i in range(10)} <= covered  # the start-up is worth it there
