@@ -10,9 +10,17 @@ from lintrank.core.config import find_root
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("cache", help="show or delete the result and score cache")
-    p.add_argument("action", choices=("info", "clean"))
     p.add_argument("--cache-dir", metavar="DIR", help="cache folder to act on")
-    p.add_argument("path", nargs="?", default=".", help="project folder (default: .)")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (("info", "print the cache's location and size as JSON"),
+                       ("clean", "delete the cache folder")):
+        action = actions.add_parser(name, help=text)
+        # Also after the action (`cache info --cache-dir DIR PATH`); SUPPRESS keeps
+        # this copy from overwriting one given before the action.
+        action.add_argument("--cache-dir", metavar="DIR", default=argparse.SUPPRESS,
+                            help="cache folder to act on")
+        action.add_argument("path", nargs="?", default=".",
+                            help="project folder (default: .)")
     return p
 
 

@@ -111,9 +111,13 @@ def test_cache_info_and_clean_commands(tmp_path, baseline_model_path):
     write_tree(tmp_path, SAMPLE)
     check_json("--tools", "flake8", "--model", baseline_model_path, cwd=tmp_path)
     folder = tmp_path / ".lintrank_cache"
-    info = json.loads(run_lintrank("cache", "info", ".", "--cache-dir", str(folder),
-                                   cwd=tmp_path, check_rc=(0,)).stdout)
-    assert info["results"] == 3 and info["enabled"]
+    # The folder option goes before or after the action, before or after the path.
+    for argv in (["info", ".", "--cache-dir", str(folder)],
+                 ["info", "--cache-dir", str(folder), "."],
+                 ["--cache-dir", str(folder), "info", "."]):
+        info = json.loads(run_lintrank("cache", *argv, cwd=tmp_path, check_rc=(0,)).stdout)
+        assert info["results"] == 3 and info["enabled"] and info["path"] == str(folder)
+    assert "ACTION" in run_lintrank("cache", cwd=tmp_path, check_rc=(2,)).stderr
     out = run_lintrank("cache", "clean", ".", "--cache-dir", str(folder), cwd=tmp_path,
                        check_rc=(0,)).stdout
     assert "removed" in out and not folder.exists()
