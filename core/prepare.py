@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from lintrank.core.scorer import Parsed
 
 #: Lines parsed ahead at most: contexts of a huge tree must not become the run's
-#: largest memory (about 100 bytes a line; files the analyzers find clean are dropped).
+#: largest memory (about 170 bytes a line, so 50 MiB at most; dropped after scoring).
 AHEAD_LINES = 300_000
 
 
