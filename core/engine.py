@@ -190,7 +190,11 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     if progress:
         progress(0, total, len(findings))
     cut: list[FileTask] = []
-    running = list(dict.fromkeys(f for t in tasks for f in t.files))
+    # With a budget only the planned tasks are expected to run: parsing the files of
+    # the others ahead would take CPU from the analyzers within the budget.
+    count = result.budget.get("planned_tasks") if result.budget else None
+    planned = tasks[:count] if isinstance(count, int) else tasks
+    running = list(dict.fromkeys(f for t in planned for f in t.files))
     skipped = _execute(tasks, executor, capacity, clock, finished, costs.per_call,
                        (lambda: on_start(running)) if on_start else None)
     for task in [*skipped, *cut]:

@@ -198,7 +198,8 @@ def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source
                        costs, b.critical) for b in ranked]
     summary: dict[str, object] = {"budget": str(budget), "limit_seconds": round(limit, 3),
                                   "estimated_full_seconds": round(full, 3),
-                                  "planned_units": sum(len(b.units) for b in planned)}
+                                  "planned_units": sum(len(b.units) for b in planned),
+                                  "planned_tasks": len(planned)}
     return tasks, full, summary
 
 
