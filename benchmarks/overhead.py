@@ -10,6 +10,7 @@ are compared. "cold" starts from an empty lintrank cache (analyzer results and s
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -65,6 +66,9 @@ def main() -> int:
             cold.append(timed(lintrank, root))
             warm.append(timed(lintrank, root))
         p, c, w = (statistics.median(x) for x in (plain, cold, warm))
+        # Other work on the machine stretches every command, and ratios less: say how
+        # busy it was.
+        print("load average (1, 5, 15 min) at the end: %.2f %.2f %.2f" % os.getloadavg())
         print(f"tree: {args.repo} clone + {args.generated} generated modules = {files} files;"
               f" lintrank --format {args.format}")
         print(f"plain flake8            median {p:6.2f} s  runs {['%.2f' % x for x in plain]}")
