@@ -3,11 +3,11 @@
     python benchmarks/ranking.py /work/data/ds/*.jsonl.gz [--json OUT] [--drop GROUP]
 
 For each repository: train LightGBM on all the others (exactly as `lintrank
-train` does), score the held-out repository, and compare with the baselines
-(random, analyzer severity order, per-code prior learned from the other
-repositories). Prints a Markdown table: one row per held-out repository, then
-the mean over repositories. ``--drop history`` (or ``project``) blanks a feature
-group to measure what it contributes.
+train` does, with the same default ``--ignore-features``), score the held-out
+repository, and compare with the baselines (random, analyzer severity order,
+per-code prior learned from the other repositories). Prints a Markdown table:
+one row per held-out repository, then the mean over repositories. ``--drop
+history`` (or ``project``) blanks a feature group to measure what it contributes.
 """
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ GROUPS = {
 BASELINES = ("model", "prior", "severity", "random")
 
 
-def loro(paths: list[str], drop: list[str], params: dict | None = None) -> dict:
+def loro(paths: list[str], drop: list[str], params: dict | None = None,
+         ignore: tuple[str, ...] = train.IGNORED_FEATURES) -> dict:
     """Per-repository and mean metrics of the model and the baselines."""
     data = load(paths)
     for group in drop:
@@ -45,7 +46,7 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None) -> dict:
         test, fit_on = data.subset(held), data.subset(~held)
         if test.y.min() == test.y.max():
             continue  # one class only: no ranking to measure
-        model = train.fit(fit_on.x, fit_on.y, params)
+        model = train.fit(fit_on.x, fit_on.y, params, ignore)
         scores = {"model": train.predict(model, test.x),
                   "prior": evaluate.CodePrior(fit_on).scores(test),
                   "severity": evaluate.severity_scores(test),
@@ -61,7 +62,7 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None) -> dict:
     rate = float(np.mean([r["positives"] / r["rows"] for r in per_repo.values()]))
     return {"repositories": per_repo, "mean": mean, "mean_positive_rate": rate,
             "rows": len(data), "positives": int(data.y.sum()), "dropped": drop,
-            "params": {**train.PARAMS, **(params or {})}}
+            "params": {**train.PARAMS, **(params or {})}, "ignored_features": list(ignore)}
 
 
 def markdown(result: dict) -> str:
@@ -96,10 +97,13 @@ def main() -> int:
     parser.add_argument("--drop", action="append", default=[],
                         choices=sorted(GROUPS) + sorted(INDEX),
                         help="blank a feature group or one feature (ablation)")
+    parser.add_argument("--ignore-features", metavar="NAME,...", default=None,
+                        help="as `lintrank train --ignore-features` (default: the same)")
     parser.add_argument("--params", default="{}",
                         help="JSON object overriding LightGBM parameters (tuning)")
     args = parser.parse_args()
-    result = loro(args.datasets, args.drop, json.loads(args.params))
+    ignore = train.ignored_features(args.ignore_features)
+    result = loro(args.datasets, args.drop, json.loads(args.params), ignore)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(result, handle, indent=2)

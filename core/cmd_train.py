@@ -15,6 +15,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "the top --keep fraction of training findings lies)")
     p.add_argument("--keep", type=float, default=0.1, metavar="FRACTION",
                    help="fraction of training findings kept at the default threshold")
+    p.add_argument("--ignore-features", metavar="NAME,...", default=None,
+                   help="features the trees must not use (default: "
+                        "lintrank.core.train.IGNORED_FEATURES; '' uses all)")
     p.add_argument("--data-manifest", metavar="FILE",
                    help="also write the training data's provenance (repositories, "
                         "commit windows, row counts) as JSON")
@@ -28,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     data = dataset.load(args.datasets)
     if len(data) == 0:
         raise UsageError("the datasets hold no findings")
-    model = train.fit(data.x, data.y)
+    ignore = train.ignored_features(args.ignore_features)
+    model = train.fit(data.x, data.y, ignore=ignore)
     scores = train.predict(model, data.x)
     threshold = args.threshold if args.threshold is not None else train.choose_threshold(
         scores, args.keep)
@@ -39,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     repos = sorted(set(data.repos))
     sha = train.write_model(blob, args.out, {
         "name": args.name, "threshold": threshold, "rows": len(data),
-        "positives": int(data.y.sum()), "repositories": repos})
+        "positives": int(data.y.sum()), "repositories": repos,
+        "ignored_features": list(ignore)})
     if args.data_manifest:
         train.write_data_manifest(data, args.data_manifest)
     print(f"lintrank train: {len(data)} findings from {len(repos)} repositories, "

@@ -93,3 +93,32 @@ def test_single_class_is_a_usage_error(tmp_path: Path):
     proc = run_lintrank("train", str(data), "--out", str(tmp_path / "m.onnx"), cwd=tmp_path,
                         check_rc=(2,))
     assert "both fixed and persisting" in proc.stderr
+
+
+def test_ignored_features_are_never_used_and_export_stays_exact():
+    x, y = _synthetic()
+    model = train.fit(x, y, ignore=("file_commits",))  # the strongest signal of _synthetic
+    assert model.booster_.feature_importance()[INDEX["file_commits"]] == 0
+    blob = train.to_onnx(model, "t", 0.5)
+    varied = x.copy()
+    varied[:, INDEX["file_commits"]] = np.random.default_rng(2).normal(size=len(x)) * 500
+    assert np.array_equal(train.onnx_scores(blob, x), train.onnx_scores(blob, varied))
+    assert train.parity(model, blob, varied) <= train.PARITY_TOLERANCE
+    # Without ``ignore`` the same feature is used: the option is what removed it.
+    assert train.fit(x, y).booster_.feature_importance()[INDEX["file_commits"]] > 0
+
+
+def test_cli_train_ignores_the_default_features_and_rejects_unknown_ones(tmp_path: Path):
+    x, y = _synthetic(600)
+    data = tmp_path / "d.jsonl.gz"
+    write_dataset(iter(_rows(x, y, "o/r")), str(data), {"repo": "o/r"})
+    out = tmp_path / "m.onnx"
+    run_lintrank("train", str(data), "--out", str(out), cwd=tmp_path, check_rc=(0,))
+    manifest = json.loads(out.with_suffix(".json").read_text())
+    assert manifest["ignored_features"] == list(train.IGNORED_FEATURES)
+    run_lintrank("train", str(data), "--out", str(out), "--ignore-features", "", cwd=tmp_path,
+                 check_rc=(0,))
+    assert json.loads(out.with_suffix(".json").read_text())["ignored_features"] == []
+    proc = run_lintrank("train", str(data), "--out", str(out), "--ignore-features", "nope",
+                        cwd=tmp_path, check_rc=(2,))
+    assert "unknown feature" in proc.stderr
