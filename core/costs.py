@@ -16,7 +16,8 @@ from lintrank.core.cache import Cache
 DEFAULT_PER_LINE = {"flake8": 6e-5, "pylint": 5e-4, "ruff": 2e-6}
 PER_CALL = {"flake8": 0.3, "pylint": 1.5, "ruff": 0.05}
 _OTHER_PER_LINE, _OTHER_PER_CALL = 1e-4, 0.5
-_SPREAD = (1.1, 1.25, 1.5)  # least, without samples, most
+_SPREAD = (1.1, 1.5, 2.0)  # least, before any budget run, most
+_PACE_SAMPLES = 6  # budget batches whose estimate and duration give the margin
 _MAX_SAMPLES = 40  # costs are fitted to this many recent batches per analyzer
 
 
@@ -45,26 +46,36 @@ class CostModel:
         return self.fit(tool)[0]
 
     def spread(self, tool: str) -> float:
-        """How much slower than fitted past batches ran (their 75th percentile of
-        observed / fitted seconds, within bounds): budget mode plans with it, since
-        a batch stopped at the deadline yields nothing."""
-        samples = self.samples.get(tool, [])
-        if len(samples) < 3:
+        """How much longer than estimated a budget's planned batches ran, within bounds.
+
+        Budget mode plans the most rewarding files, and their cost per line can differ
+        from the average the model fits (dense source modules, where pylint finds most,
+        cost more per line than long test files full of strings); a batch stopped at
+        the deadline yields nothing. The median ratio of recent budget batches (one
+        stopped counts with its lower bound) is the margin; before any, a default.
+        """
+        paced = self.samples.get(_pace_key(tool))
+        if not paced:
             return _SPREAD[1]
-        call, rate = self.fit(tool)
-        ratios = sorted(y / max(call + rate * x, 1e-9) for x, y in samples)
-        return min(max(ratios[(3 * len(ratios)) // 4], _SPREAD[0]), _SPREAD[2])
+        ratios = sorted(y / max(x, 1e-9) for x, y in paced)
+        return min(max(ratios[len(ratios) // 2], _SPREAD[0]), _SPREAD[2])
 
     def estimate(self, tool: str, lines: int) -> float:
         """Seconds for ``lines`` inside a batch (the start-up is paid per batch)."""
         return self.fit(tool)[1] * max(lines, 1)
 
-    def observe(self, tool: str, lines: int, seconds: float) -> None:
-        """Remember one finished batch."""
-        if lines > 0:
-            kept = self.samples.setdefault(tool, [])
-            kept.append([float(lines), seconds])
-            del kept[:-_MAX_SAMPLES]
+    def observe(self, tool: str, lines: int, seconds: float, planned: float = 0.0) -> None:
+        """Remember one finished batch (``planned``: its estimate, in budget mode).
+
+        A budget's batches hold its chosen files, not a sample of the tree: they
+        teach the margin (:meth:`spread`) rather than the average rates.
+        """
+        key, row = (_pace_key(tool), [planned, seconds]) if planned > 0 else \
+            (tool, [float(lines), seconds])
+        if row[0] > 0:
+            kept = self.samples.setdefault(key, [])
+            kept.append(row)
+            del kept[:-(_PACE_SAMPLES if planned > 0 else _MAX_SAMPLES)]
             self._fits.pop(tool, None)
 
     def observe_full(self, tools: Iterable[str], lines: int, seconds: float,
@@ -85,6 +96,10 @@ class CostModel:
     def save(self) -> None:
         if self._cache and self.samples:
             self._cache.put_costs(self.samples)
+
+
+def _pace_key(tool: str) -> str:
+    return f"@pace:{tool}"
 
 
 def _full_key(tools: Iterable[str], capacity: int) -> str:

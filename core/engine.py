@@ -167,7 +167,7 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         if batch_findings is None:  # stopped at the end of the budget
             cut.append(task)
             # It needed more than ``seconds``: teach the cost model at least that.
-            costs.observe(task.source.name, task.lines, seconds)
+            costs.observe(task.source.name, task.lines, seconds, task.estimate)
             return
         inside = set(task.files)
         own = [f for f in batch_findings
@@ -176,7 +176,8 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         for f in batch_findings:
             if f.path not in inside or (f.tool, f.code) in WHOLE_RUN:
                 _merge(general[task.source.name], f)
-        costs.observe(task.source.name, task.lines, seconds)
+        costs.observe(task.source.name, task.lines, seconds,
+                      task.estimate if task.budget_left is not None else 0.0)
         if clock:
             clock.observe(task.estimate, seconds)
         if cache:

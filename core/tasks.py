@@ -183,7 +183,7 @@ def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source
     later: dict[str, Batch] = {}  # the rest, in reward order, in batches as big
     for unit in plan.left:
         batch = later.get(unit.tool)
-        if batch is None or batch.work + unit.cost > max(plan.cap, 2 * costs.per_call(
+        if batch is None or batch.work + unit.cost > max(plan.cap, 4 * costs.per_call(
                 unit.tool)) or len(batch.units) >= MAX_BATCH:
             batch = later[unit.tool] = Batch(unit.tool, -1, float("inf"), False)
             plan.batches.append(batch)
@@ -227,12 +227,13 @@ class Schedule:
         self.left: list[Unit] = []
         # A batch's findings arrive when it ends, and one stopped at the deadline
         # yields none: two batches per slot halve what an overrun loses, at the price
-        # of one more start-up.
+        # of one more start-up (not worth it where a start-up would be over a fifth
+        # of the batch, see add).
         self.cap = self.usable / 2
 
     def add(self, unit: Unit, call: float) -> None:
         """Place ``unit`` (critical ones always), or keep it in ``left``."""
-        cap = max(self.cap, 2 * call)
+        cap = max(self.cap, 4 * call)  # start-up at most a fifth of a batch
         fits = [b for b in self.open.values()
                 if b.tool == unit.tool and b.critical == unit.critical
                 and len(b.units) < MAX_BATCH and b.work + unit.cost <= cap

@@ -217,3 +217,15 @@ def test_a_partial_run_counts_importance_against_the_whole_runs_cut(tmp_path):
     # A budget run that analysed a.py only: its own top decile would be one finding.
     record_outcomes(cache, scored("a.py", [0.9] * 10), [("a.py", "pylint")])
     assert cache.get_outcomes()[("a.py", "pylint")][0] >= 10
+
+
+def test_budget_margin_learns_how_planned_batches_ran(tmp_path):
+    cache = Cache(tmp_path / "c")
+    costs = CostModel(cache)
+    assert costs.spread("pylint") == pytest.approx(1.5)  # before any budget run
+    costs.observe("pylint", 5000, 14.0, planned=10.0)  # ran 1.4x its estimate
+    costs.observe("pylint", 6000, 15.0, planned=10.0)  # stopped: at least 1.5x
+    costs.observe("pylint", 50000, 40.0)  # not a budget batch: no margin sample
+    costs.save()
+    assert CostModel(cache).spread("pylint") == pytest.approx(1.5)
+    assert CostModel(cache).spread("flake8") == pytest.approx(1.5)
