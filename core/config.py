@@ -68,6 +68,11 @@ class Settings:
     staged: bool = False  # pre-commit: only staged lines, or everything when none are
     notebooks: bool = False  # also discover *.ipynb (analyzed by ruff only)
 
+    def explains(self) -> bool:
+        """Explanations are on by default where they are machine-read (JSON, SARIF)."""
+        return self.explain if self.explain is not None else \
+            self.format in ("json", "sarif")
+
     def effective_jobs(self) -> int:
         return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
 

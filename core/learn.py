@@ -19,23 +19,17 @@ import math
 import os
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 from lintrank.core import evaluate, feedback
 from lintrank.core.cache import Cache
 from lintrank.core.exceptions import ModelError, UsageError
 from lintrank.core.onnx_model import RewardModel, load_model
+from lintrank.models import project_model_path
 
-FOLDER = ".lintrank"
-MODEL_FILE = "model.onnx"
 FEEDBACK_REPEAT = 5  # one explicit verdict counts like this many mined findings
 TEST_FRACTION = 0.25  # the latest quarter of the mined findings (by commit time)
 MIN_CLASS = 5  # fewer fixed (or unfixed) later findings make the AUC a coin toss
-
-
-def project_model_path(root: str) -> Path:
-    return Path(root) / FOLDER / MODEL_FILE
 
 
 def project_model(root: str) -> RewardModel | None:

@@ -78,9 +78,8 @@ def score_findings(findings: list[Finding], settings: Settings, model: RewardMod
 
 
 def explaining(settings: Settings) -> bool:
-    """Explanations are on by default where they are machine-read (JSON, SARIF)."""
-    return settings.explain if settings.explain is not None else \
-        settings.format in ("json", "sarif")
+    """Whether results carry explanations (:meth:`Settings.explains`)."""
+    return settings.explains()
 
 
 def _adjust(findings: list[Finding], scores: np.ndarray, root: str, explaining: bool = False,

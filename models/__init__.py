@@ -5,3 +5,10 @@ from pathlib import Path
 
 MODELS_DIR = Path(__file__).resolve().parent
 DEFAULT_MODEL = MODELS_DIR / "default.onnx"
+#: Where ``lintrank learn`` writes a project's own model, relative to its root.
+PROJECT_MODEL = Path(".lintrank") / "model.onnx"
+
+
+def project_model_path(root: str) -> Path:
+    """The project model's path under ``root`` (it may not exist)."""
+    return Path(root) / PROJECT_MODEL

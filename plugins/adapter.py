@@ -15,6 +15,7 @@ from lintrank.core.config import Settings, apply, find_root, load_file_options
 from lintrank.core.sources import SOURCE_RUN_ENV
 
 if TYPE_CHECKING:
+    from lintrank.core.cache import Cache
     from lintrank.core.finding import Finding, ScoredFinding
 
 
@@ -57,16 +58,29 @@ def score(findings: list[Finding], settings: Settings) -> list[ScoredFinding]:
 
     :raises lintrank.core.exceptions.LintrankError: when the model cannot be used.
     """
+    from lintrank.core.memo import memo_key, recall, remember
     from lintrank.core.pipeline import open_cache
-    from lintrank.core.prepare import Preparer
-    from lintrank.core.scoring import score_findings
 
     cache = open_cache(settings)
     try:
-        preparer = Preparer(settings, cache)
-        preparer.start()  # the model loads while git reads the history
-        ready = preparer.finish(needs_history=bool(findings))
-        return score_findings(findings, settings, ready.model, cache, history=ready.history)
+        # An unchanged tree's ranking is remembered whole: no numpy, no onnxruntime.
+        key = memo_key(findings, settings) if cache and cache.enabled else None
+        results = recall(cache, key, findings)
+        if results is None:
+            results = _score(findings, settings, cache)
+            remember(cache, key, findings, results)
+        return results
     finally:
         if cache:
             cache.close()
+
+
+def _score(findings: list[Finding], settings: Settings, cache: Cache | None
+           ) -> list[ScoredFinding]:
+    from lintrank.core.prepare import Preparer
+    from lintrank.core.scoring import score_findings
+
+    preparer = Preparer(settings, cache)
+    preparer.start()  # the model loads while git reads the history
+    ready = preparer.finish(needs_history=bool(findings))
+    return score_findings(findings, settings, ready.model, cache, history=ready.history)

@@ -1,0 +1,147 @@
+"""A whole ranking remembered: same findings, files, settings, model and git state.
+
+The flake8 and pylint adapters score inside their host on every invocation. On an
+unchanged tree every score is already cached, yet finding that out means importing
+numpy and onnxruntime, reading the git history and rebuilding every feature row
+(a fifth of a plain flake8 run). The memo keys the *result* of
+:func:`lintrank.core.scoring.score_findings` on everything it depends on, so a repeat
+is one git call, one hash per file and one cache lookup.
+
+Not memoised (their inputs move without any file changing): diff-aware runs (a ref
+moves), explanations (large), and runs with a plugin that adjusts scores or adds
+features (its code may depend on anything).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import subprocess
+from collections.abc import Sequence
+
+from lintrank.core import __version__
+from lintrank.core.cache import Cache
+from lintrank.core.config import Settings
+from lintrank.core.features import schema_id
+from lintrank.core.files import read_regular
+from lintrank.core.finding import Finding, ScoredFinding
+from lintrank.core.plugin_manager import get_plugin_manager
+from lintrank.models import DEFAULT_MODEL, project_model_path
+
+
+@dataclasses.dataclass(frozen=True)
+class Memo:
+    """Where a ranking is kept (one slot per project and settings: only the latest
+    ranking is kept, so the cache does not grow with every edit) and its key."""
+
+    slot: str
+    key: str
+
+
+def memo_key(findings: Sequence[Finding], settings: Settings) -> Memo | None:
+    """The memo of this scoring call, or None when it must not be memoised."""
+    if settings.diff or settings.new_only or settings.staged or settings.explains():
+        return None
+    hook = get_plugin_manager().hook
+    if hook.lintrank_adjust_score.get_hookimpls() or \
+            hook.lintrank_extra_features.get_hookimpls():
+        return None
+    settings_text = _settings_text(settings)
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (__version__, schema_id(), settings_text, *_model_files(settings),
+                 _git_state(settings.root) if settings.history else "no history",
+                 *sorted(_canonical(findings))):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    for path in sorted({f.path for f in findings}):
+        digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(_file_digest(os.path.join(settings.root, path)) + b"\0")
+    slot = hashlib.blake2b(settings_text.encode("utf-8", "surrogateescape"), digest_size=16)
+    return Memo("ranking:" + slot.hexdigest(), digest.hexdigest())
+
+
+def recall(cache: Cache | None, memo: Memo | None, findings: Sequence[Finding]
+           ) -> list[ScoredFinding] | None:
+    """The remembered ranking of ``findings``; None on a miss or a damaged entry."""
+    if cache is None or memo is None:
+        return None
+    entry = cache.get_derived([memo.slot]).get(memo.slot)
+    if not isinstance(entry, dict) or entry.get("key") != memo.key:
+        return None
+    order = _order(findings)
+    try:
+        results = [ScoredFinding(findings[order[i]], float(score), bool(kept),
+                                 bool(protected))
+                   for i, score, kept, protected in entry["ranking"]]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+    return results if len(results) == len(findings) else None
+
+
+def remember(cache: Cache | None, memo: Memo | None, findings: Sequence[Finding],
+             results: Sequence[ScoredFinding]) -> None:
+    """Keep a ranking, by its findings' places in the canonical order."""
+    if cache is None or memo is None:
+        return
+    place = {id(findings[i]): rank for rank, i in enumerate(_order(findings))}
+    cache.put_derived({memo.slot: {"key": memo.key, "ranking": [
+        [place[id(r.finding)], r.score, r.kept, r.protected] for r in results]}})
+
+
+def _canonical(findings: Sequence[Finding]) -> list[str]:
+    # Hosts may hand the same findings over in another order (pylint -j replays
+    # them as its workers finish): the key and the stored places ignore the order.
+    return [json.dumps(f.to_dict(), sort_keys=True) for f in findings]
+
+
+def _order(findings: Sequence[Finding]) -> list[int]:
+    """Indices of ``findings`` in canonical order."""
+    text = _canonical(findings)
+    return sorted(range(len(findings)), key=text.__getitem__)
+
+
+def _settings_text(settings: Settings) -> str:
+    return json.dumps(dataclasses.asdict(settings), sort_keys=True, default=str)
+
+
+def _model_files(settings: Settings) -> list[str]:
+    """Digests of every model file (and hash manifest) the run could score with."""
+    candidates = [str(project_model_path(settings.root)), str(DEFAULT_MODEL)]
+    if settings.model:  # as given (from the working folder) or from the root
+        candidates[:0] = [os.path.abspath(settings.model),
+                          os.path.join(settings.root, settings.model)]
+    paths = [p for c in candidates for p in (c, os.path.splitext(c)[0] + ".json")]
+    return [f"{p}={_file_digest(p).decode()}" for p in paths]
+
+
+def _file_digest(path: str) -> bytes:
+    try:
+        return hashlib.blake2b(read_regular(path), digest_size=16).hexdigest().encode()
+    except OSError as exc:
+        return f"unreadable:{exc.errno}".encode()
+
+
+def _git_state(root: str) -> str:
+    """HEAD and the worktree's changed files: all the git history features read.
+
+    ``--no-optional-locks``: a status that refreshes the index would write to it.
+    """
+    git = ["git", "--no-optional-locks", "-C", root]
+    try:
+        out = subprocess.run([*git, "status", "--porcelain=v2", "--branch",
+                              "--untracked-files=no", "-z"], capture_output=True,
+                             check=True, stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "no git"
+    parts = [out.decode("utf-8", "surrogateescape")]
+    # Changed tracked files ("1", "2" renamed, "u" unmerged): their content counts.
+    # Porcelain paths are relative to the work tree's top.
+    fields = {b"1": 8, b"2": 9, b"u": 10}
+    changed = [e.split(b" ", fields[e[:1]])[-1] for e in out.split(b"\0")
+               if e[:1] in fields and e[1:2] == b" "]
+    if changed:
+        top = subprocess.run([*git, "rev-parse", "--show-toplevel"], capture_output=True,
+                             stdin=subprocess.DEVNULL).stdout.decode().strip()
+        parts += [_file_digest(os.path.join(top, os.fsdecode(name))).decode()
+                  for name in changed]
+    return "\n".join(parts)
