@@ -12,6 +12,10 @@ import sqlite3
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lintrank.core.config import Settings
 
 CACHE_ENV = "LINTRANK_CACHE_DIR"
 DB_NAME = "cache-v1.sqlite"
@@ -276,3 +280,8 @@ def clean(folder: Path) -> bool:
         except OSError:
             pass  # something else lives there; leave it
     return existed
+
+
+def open_cache(settings: Settings) -> Cache | None:
+    """The run's cache, or None when caching is off (``--no-cache``)."""
+    return Cache(cache_dir(settings.root, settings.cache_dir)) if settings.cache else None

@@ -153,14 +153,14 @@ _EXTENSION_KEYS: frozenset[str] = frozenset()
 
 def _check_engine(settings: Settings, source: str) -> None:
     """Validate the engine options (budget, executor, critical threshold)."""
-    from lintrank.core.budget import parse_budget  # the budget syntax lives there
-
     if settings.executor not in ("local", "dask"):
         raise ConfigError(source, f"executor must be local or dask, not {settings.executor!r}")
     if not 0.0 <= settings.critical_threshold <= 1.0:
         raise ConfigError(source, "critical_threshold must be within 0..1, not "
                                   f"{settings.critical_threshold}")
     if settings.budget is not None:
+        from lintrank.core.budget import parse_budget  # the budget syntax lives there
+
         try:
             parse_budget(settings.budget)
         except ValueError as exc:

@@ -37,6 +37,7 @@ class Memo:
 
     slot: str
     key: str
+    order: tuple[int, ...] = dataclasses.field(compare=False)  # canonical order of findings
 
 
 def memo_key(findings: Sequence[Finding], settings: Settings) -> Memo | None:
@@ -48,16 +49,20 @@ def memo_key(findings: Sequence[Finding], settings: Settings) -> Memo | None:
             hook.lintrank_extra_features.get_hookimpls():
         return None
     settings_text = _settings_text(settings)
+    # Hosts may hand the same findings over in another order (pylint -j replays
+    # them as its workers finish): the key and the stored places ignore the order.
+    text = [repr(tuple(f.to_dict().values())) for f in findings]
+    order = tuple(sorted(range(len(findings)), key=text.__getitem__))
     digest = hashlib.blake2b(digest_size=16)
     for part in (__version__, schema_id(), settings_text, *_model_files(settings),
                  _git_state(settings.root) if settings.history else "no history",
-                 *sorted(_canonical(findings))):
+                 *(text[i] for i in order)):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     for path in sorted({f.path for f in findings}):
         digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
         digest.update(_file_digest(os.path.join(settings.root, path)) + b"\0")
     slot = hashlib.blake2b(settings_text.encode("utf-8", "surrogateescape"), digest_size=16)
-    return Memo("ranking:" + slot.hexdigest(), digest.hexdigest())
+    return Memo("ranking:" + slot.hexdigest(), digest.hexdigest(), order)
 
 
 def recall(cache: Cache | None, memo: Memo | None, findings: Sequence[Finding]
@@ -68,9 +73,8 @@ def recall(cache: Cache | None, memo: Memo | None, findings: Sequence[Finding]
     entry = cache.get_derived([memo.slot]).get(memo.slot)
     if not isinstance(entry, dict) or entry.get("key") != memo.key:
         return None
-    order = _order(findings)
     try:
-        results = [ScoredFinding(findings[order[i]], float(score), bool(kept),
+        results = [ScoredFinding(findings[memo.order[i]], float(score), bool(kept),
                                  bool(protected))
                    for i, score, kept, protected in entry["ranking"]]
     except (TypeError, ValueError, IndexError, KeyError):
@@ -83,21 +87,9 @@ def remember(cache: Cache | None, memo: Memo | None, findings: Sequence[Finding]
     """Keep a ranking, by its findings' places in the canonical order."""
     if cache is None or memo is None:
         return
-    place = {id(findings[i]): rank for rank, i in enumerate(_order(findings))}
+    place = {id(findings[i]): rank for rank, i in enumerate(memo.order)}
     cache.put_derived({memo.slot: {"key": memo.key, "ranking": [
         [place[id(r.finding)], r.score, r.kept, r.protected] for r in results]}})
-
-
-def _canonical(findings: Sequence[Finding]) -> list[str]:
-    # Hosts may hand the same findings over in another order (pylint -j replays
-    # them as its workers finish): the key and the stored places ignore the order.
-    return [json.dumps(f.to_dict(), sort_keys=True) for f in findings]
-
-
-def _order(findings: Sequence[Finding]) -> list[int]:
-    """Indices of ``findings`` in canonical order."""
-    text = _canonical(findings)
-    return sorted(range(len(findings)), key=text.__getitem__)
 
 
 def _settings_text(settings: Settings) -> str:

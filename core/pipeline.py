@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from lintrank.core import diff, notebooks
 from lintrank.core.budget import parse_budget, record_outcomes
-from lintrank.core.cache import Cache, cache_dir
+from lintrank.core.cache import Cache, open_cache
 from lintrank.core.config import Settings
 from lintrank.core.critical import apply_policy as apply_critical, critical_files
 from lintrank.core.encoding import syntax_broken
@@ -77,10 +77,6 @@ def select_sources(tools: Sequence[str]) -> list[Source]:
                              "or leave it out of --tools")
         chosen.append(available[name])
     return chosen
-
-
-def open_cache(settings: Settings) -> Cache | None:
-    return Cache(cache_dir(settings.root, settings.cache_dir)) if settings.cache else None
 
 
 def run_check(settings: Settings, progress: Progress | None = None) -> CheckResult:

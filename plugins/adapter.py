@@ -58,8 +58,8 @@ def score(findings: list[Finding], settings: Settings) -> list[ScoredFinding]:
 
     :raises lintrank.core.exceptions.LintrankError: when the model cannot be used.
     """
+    from lintrank.core.cache import open_cache
     from lintrank.core.memo import memo_key, recall, remember
-    from lintrank.core.pipeline import open_cache
 
     cache = open_cache(settings)
     try:
