@@ -65,11 +65,15 @@ class Preparer:
         for thread in self._threads:
             thread.start()
 
-    def finish(self, needs_history: bool = True) -> Prepared:
+    def finish(self, needs_history: bool = True, files: Sequence[str] = ()) -> Prepared:
         """Stop parsing ahead and complete, here, whatever was not prepared.
+
+        While the threads are still at work (``git`` reading the history), the
+        calling thread parses ``files`` meanwhile instead of waiting idle.
 
         :raises lintrank.core.exceptions.LintrankError: when the model cannot be used.
         """
+        self._parse_ahead(list(files), lambda: not any(t.is_alive() for t in self._threads))
         self._stop.set()
         for thread in self._threads:
             thread.join()
@@ -110,13 +114,16 @@ class Preparer:
 
         self.model = resolve_model(self.settings)
 
-    def _parse_ahead(self, files: list[str]) -> None:
+    def _parse_ahead(self, files: list[str], done: Callable[[], bool] | None = None) -> None:
         from lintrank.core.scorer import context_of
 
+        done = done or self._stop.is_set
         budget = AHEAD_LINES
         for path in files:
-            if self._stop.is_set() or budget <= 0:
+            if done() or budget <= 0:
                 return
+            if path in self.parsed:
+                continue
             try:
                 data = read_regular(os.path.join(self.settings.root, path))
             except OSError:

@@ -81,6 +81,8 @@ def _score(findings: list[Finding], settings: Settings, cache: Cache | None
     from lintrank.core.scoring import score_findings
 
     preparer = Preparer(settings, cache)
-    preparer.start()  # the model loads while git reads the history
-    ready = preparer.finish(needs_history=bool(findings))
-    return score_findings(findings, settings, ready.model, cache, history=ready.history)
+    preparer.start()  # the model loads while git reads the history...
+    # ...and this thread parses the files with findings until both are done.
+    ready = preparer.finish(bool(findings), sorted({f.path for f in findings}))
+    return score_findings(findings, settings, ready.model, cache, history=ready.history,
+                          prepared=ready.parsed)
