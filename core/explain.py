@@ -157,15 +157,18 @@ def explain_rows(model: RewardModel, rows: np.ndarray, top: int = TOP) -> list[t
 def attach(results: list[ScoredFinding], findings: Sequence[Finding], rows: np.ndarray,
            model: RewardModel, stages: tuple[np.ndarray, np.ndarray, np.ndarray],
            weights: Sequence[tuple[str, float] | None],
-           extras: Sequence[dict[str, float]] = ()) -> list[ScoredFinding]:
+           extras: Sequence[dict[str, float]] = (),
+           features: Sequence[tuple[Entry, ...]] | None = None) -> list[ScoredFinding]:
     """Give every ranked result its explanation.
 
     ``stages`` are the scores of ``findings`` from the model, after plugins'
     ``lintrank_adjust_score`` and after priorities; each later stage that moved a
     score adds an entry, so the entries add up to how the final score came about.
+    ``features`` are :func:`explain_rows` of ``rows`` when the caller has them.
     """
     model_scores, adjusted, final = stages
-    features = explain_rows(model, rows)
+    if features is None:  # or from the cache (core/explain_cache.py)
+        features = explain_rows(model, rows)
     position = {id(f): i for i, f in enumerate(findings)}
     out = []
     for item in results:

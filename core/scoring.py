@@ -14,6 +14,7 @@ from lintrank.core import diff, explain, priorities
 from lintrank.core.cache import Cache
 from lintrank.core.config import Settings
 from lintrank.core.context import FileContext
+from lintrank.core.explain_cache import explanations
 from lintrank.core.finding import Finding, ScoredFinding
 from lintrank.core.history import FileHistory
 from lintrank.core.history_cache import project_history
@@ -73,7 +74,8 @@ def score_findings(findings: list[Finding], settings: Settings, model: RewardMod
                    settings.protected_codes(), frozenset(settings.safety_severities))
     if explaining(settings):
         results = explain.attach(results, findings, rows, model,
-                                 (model_scores, adjusted, scores), weights, extras)
+                                 (model_scores, adjusted, scores), weights, extras,
+                                 explanations(model, rows, cache))
     return results
 
 

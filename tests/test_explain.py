@@ -245,3 +245,27 @@ def test_plugin_adjustments_and_extras_are_explained(tmp_path: Path,
         {"kind": "plugin", "contribution": -0.45, "effect": "lowers"},
         {"kind": "extra", "name": "todo_in_file", "value": 1.0}]
     assert "todo_in_file=1" in explain.summary(result.explanation)
+
+
+def test_explanations_are_cached_by_model_and_row(tmp_path: Path,
+                                                  baseline_model_path: str) -> None:
+    from lintrank.core.cache import Cache
+    from lintrank.core.explain_cache import explanations
+
+    model = load_model(baseline_model_path)
+    rows, _ = synthetic(50)
+    expected = explain.explain_rows(model, rows)
+    cache = Cache(tmp_path / "cache")
+    assert explanations(model, rows, cache) == expected  # computed and stored
+    stored = cache.get_derived([k for k in _explain_keys(cache)])
+    assert len(stored) == len({r.tobytes() for r in rows})
+    assert explanations(model, rows, cache) == expected  # read back, identical
+    # A damaged entry is recomputed, never shown.
+    cache.put_derived({key: [["severity=error", "x"]] for key in stored})
+    assert explanations(model, rows, cache) == expected
+    cache.close()
+
+
+def _explain_keys(cache: Any) -> list[str]:
+    return [key for (key,) in cache._db.execute(
+        "SELECT key FROM derived WHERE key LIKE 'explain:%'")]
