@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import pluggy
 import pytest
 
 from lintrank.core import memo
 from lintrank.core.config import Settings
 from lintrank.core.finding import Finding
+from lintrank.core import hookspecs
 from lintrank.core.hookspecs import hookimpl
 from lintrank.core.pipeline import open_cache
-from lintrank.core.plugin_manager import get_plugin_manager
 from lintrank.plugins.adapter import score
 from tests.helpers import SAMPLE, write_tree
 from tests.plugin_fixtures import git
@@ -109,7 +110,8 @@ class _Adjuster:
 
 
 def test_a_plugin_adjusting_scores_turns_the_memo_off(project, tmp_path, monkeypatch):
-    manager = get_plugin_manager()
+    manager = pluggy.PluginManager("lintrank")  # not the process-wide one: no leak
+    manager.add_hookspecs(hookspecs)
     manager.register(_Adjuster())
     monkeypatch.setattr(memo, "get_plugin_manager", lambda: manager)
     assert _key(_settings(project, tmp_path)) is None
