@@ -10,8 +10,8 @@ import numpy as np
 
 from lintrank.core.cache import Cache
 from lintrank.core.explain import TOP, Entry, explain_rows
-from lintrank.core.features import row_hash
 from lintrank.core.onnx_model import RewardModel
+from lintrank.core.scorer import row_hashes
 
 
 def explanations(model: RewardModel, rows: np.ndarray, cache: Cache | None
@@ -19,7 +19,7 @@ def explanations(model: RewardModel, rows: np.ndarray, cache: Cache | None
     """:func:`explain_rows` of ``rows``, computing only those not cached yet."""
     if cache is None or not cache.enabled or len(rows) == 0:
         return explain_rows(model, rows)
-    keys = [f"explain:{TOP}:{model.sha256}:{row_hash(r.tolist()).hex()}" for r in rows]
+    keys = [f"explain:{TOP}:{model.sha256}:{digest.hex()}" for digest in row_hashes(rows)]
     known = cache.get_derived(keys)
     out: list[tuple[Entry, ...] | None] = [_decode(known.get(k)) for k in keys]
     missing = [i for i, entry in enumerate(out) if entry is None]

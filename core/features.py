@@ -112,8 +112,3 @@ def file_features(findings: Sequence[Finding], ctx: FileContext,
             history.recent_distance(f.line) if history else MISSING,
         ])
     return rows
-
-
-def row_hash(row: Sequence[float]) -> bytes:
-    """A 16-byte digest of one feature row (score-cache key, with the model hash)."""
-    return hashlib.blake2b(repr(tuple(row)).encode(), digest_size=16).digest()

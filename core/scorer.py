@@ -11,7 +11,7 @@ import numpy as np
 
 from lintrank.core.cache import Cache
 from lintrank.core.context import FileContext, build_context, read_source, source_text
-from lintrank.core.features import N_FEATURES, file_features, row_hash, schema_id
+from lintrank.core.features import N_FEATURES, file_features, schema_id
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.history import FileHistory
@@ -126,7 +126,7 @@ def score_rows(model: RewardModel, rows: np.ndarray, cache: Cache | None) -> np.
     """Score rows, reusing cached scores keyed by (model hash, feature-row hash)."""
     if not cache or not cache.enabled or len(rows) == 0:
         return model.predict(rows)
-    hashes = [row_hash(r.tolist()) for r in rows]
+    hashes = row_hashes(rows)
     known = cache.get_scores(model.sha256, hashes)
     scores = np.empty(len(rows), dtype=np.float64)
     missing = [i for i, h in enumerate(hashes) if h not in known]
@@ -138,3 +138,13 @@ def score_rows(model: RewardModel, rows: np.ndarray, cache: Cache | None) -> np.
         scores[missing] = fresh
         cache.put_scores(model.sha256, {hashes[i]: float(s) for i, s in zip(missing, fresh)})
     return scores
+
+
+def row_hashes(rows: np.ndarray) -> list[bytes]:
+    """A 16-byte digest per feature row (with the model hash, the score-cache key).
+
+    The rows' float32 bytes, as the model reads them: hashing their repr instead
+    cost 30x more (0.25 s for 12,000 rows).
+    """
+    rows = np.ascontiguousarray(rows, dtype=np.float32)
+    return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in rows]
