@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _install import precompile  # noqa: E402
 from _tree import MIRRORS, clone_mirror, generated_tree  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -138,6 +139,7 @@ def main() -> int:
               f"{len(list(root.rglob('*.py')))} files; model: {about}; runs: {args.runs}; "
               f"pylint checks {' '.join(args.pylint_paths)}")
         print("targets: flake8 cold <= 1.10x, warm <= 1.03x; pylint <= 1.03x (medians)")
+        print(precompile())
         if args.skip != "flake8":
             flake8 = [str(BIN / "flake8"), "."]
             compare("flake8", flake8, [*flake8, "--format=lintrank"], root, env, cache,
