@@ -84,7 +84,8 @@ def markdown(result: dict) -> str:
               "pair count: " + ", ".join(
                   f"{k} {result['mean'][k]['within_commit_auc_pairs']:.3f}" for k in BASELINES),
               "", "AP lift (AP / positive rate) per repository, model vs prior: " + ", ".join(
-                  f"{repo.split('/')[1]} {r['metrics']['model']['ap'] * r['rows'] / r['positives']:.1f}"
+                  f"{repo.split('/')[1]} "
+                  f"{r['metrics']['model']['ap'] * r['rows'] / r['positives']:.1f}"
                   f" vs {r['metrics']['prior']['ap'] * r['rows'] / r['positives']:.1f}"
                   for repo, r in result["repositories"].items())]
     return "\n".join(lines)

@@ -208,6 +208,7 @@ def round_dask(tree: Path, model: list[str], quiet: float) -> dict[str, float]:
     one = run([*args, "--dask-workers", "1", "--jobs", "1"], tree)
     busy = max(busy, wait_quiet(quiet))
     two = run([*args, "--dask-workers", "2", "--jobs", "2"], tree)
+
     # Batches differ with --jobs, and so do pylint's whole-run checks (cycles and
     # duplicates are only seen within a batch): compare the per-file findings.
     def per_file(report: dict) -> list[tuple]:
