@@ -143,4 +143,3 @@ def _finding(error: Violation, root: str) -> Finding:
                    column=max(error.column_number - 1, 0),
                    severity=severity_of("flake8", error.code),
                    category=error.code.rstrip("0123456789"))
-
