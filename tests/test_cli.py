@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 
 from lintrank.core import __version__
-from tests.helpers import SAMPLE, check_json, run_lintrank, write_tree
+from tests.helpers import SAMPLE, check_json, lintrank_exe, run_lintrank, write_tree
 
 
 @pytest.fixture()
@@ -161,3 +163,25 @@ def test_debug_reports_versions_model_and_plugins(tmp_path):
     assert info["analyzers"]["flake8"]["available"] is True
     assert any(p["name"] == "lintrank.plugins.flake8_source" for p in info["plugins"])
     assert info["dependencies"]["onnxruntime"]
+
+
+def test_quick_exit_after_check_keeps_every_line_and_the_exit_code(project, tmp_path):
+    # `check` ends the process without interpreter teardown (cli.console): the whole
+    # report must still reach a pipe, a file and a reader that stops early.
+    full = run_lintrank("check", "--tools", "flake8", "--threshold", "0", cwd=project)
+    lines = full.stdout.splitlines()
+    kept = int(lines[-1].split(" of ")[0])
+    assert full.returncode == 1 and kept >= 3 and len(lines) == kept + 1
+    out = tmp_path / "report.json"
+    run_lintrank("check", "--tools", "flake8", "--format", "json", "--output", str(out),
+                 cwd=project, check_rc=(1,))
+    assert json.loads(out.read_text())["summary"]["findings"] == kept
+    env = {**os.environ, "LINTRANK_CACHE_DIR": str(tmp_path / "c")}
+    with subprocess.Popen([lintrank_exe(), "check", "--tools", "flake8", "--threshold", "0",
+                           "."], cwd=project, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline()
+        proc.stdout.close()  # the reader stops early, like `| head -1`
+        assert proc.wait(timeout=120) in (0, 1)
+        assert first and b"Traceback" not in proc.stderr.read()

@@ -30,7 +30,7 @@ def test_wheel_layout(wheel):
     assert not any(n.startswith("lintrank/__init__") for n in names)  # namespace package
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "lintrank = lintrank.core.cli:main" in text
+    assert "lintrank = lintrank.core.cli:console" in text
 
 
 def test_installed_wheel_runs(wheel, tmp_path):
