@@ -68,6 +68,16 @@ class Settings:
     staged: bool = False  # pre-commit: only staged lines, or everything when none are
     notebooks: bool = False  # also discover *.ipynb (analyzed by ruff only)
 
+    def model_path(self) -> str | None:
+        """The configured ``model`` file, absolute: as given when it exists from the
+        working folder, else relative to the project root; None when not set."""
+        if not self.model:
+            return None
+        path = self.model
+        if not os.path.isabs(path) and not os.path.exists(path):
+            path = os.path.join(self.root, path)
+        return os.path.abspath(path)
+
     def explains(self) -> bool:
         """Explanations are on by default where they are machine-read (JSON, SARIF)."""
         return self.explain if self.explain is not None else \

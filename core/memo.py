@@ -26,6 +26,7 @@ from lintrank.core.config import Settings
 from lintrank.core.features import schema_id
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding, ScoredFinding
+from lintrank.core.history import git_root
 from lintrank.core.plugin_manager import get_plugin_manager
 from lintrank.models import DEFAULT_MODEL, project_model_path
 
@@ -99,9 +100,8 @@ def _settings_text(settings: Settings) -> str:
 def _model_files(settings: Settings) -> list[str]:
     """Digests of every model file (and hash manifest) the run could score with."""
     candidates = [str(project_model_path(settings.root)), str(DEFAULT_MODEL)]
-    if settings.model:  # as given (from the working folder) or from the root
-        candidates[:0] = [os.path.abspath(settings.model),
-                          os.path.join(settings.root, settings.model)]
+    if settings.model:
+        candidates.insert(0, settings.model_path() or "")
     paths = [p for c in candidates for p in (c, os.path.splitext(c)[0] + ".json")]
     return [f"{p}={_file_digest(p).decode()}" for p in paths]
 
@@ -131,9 +131,8 @@ def _git_state(root: str) -> str:
     fields = {b"1": 8, b"2": 9, b"u": 10}
     changed = [e.split(b" ", fields[e[:1]])[-1] for e in out.split(b"\0")
                if e[:1] in fields and e[1:2] == b" "]
-    if changed:
-        top = subprocess.run([*git, "rev-parse", "--show-toplevel"], capture_output=True,
-                             stdin=subprocess.DEVNULL).stdout.decode().strip()
+    top = git_root(root) if changed else None
+    if top:
         parts += [_file_digest(os.path.join(top, os.fsdecode(name))).decode()
                   for name in changed]
     return "\n".join(parts)

@@ -6,8 +6,6 @@ path of a cold run, see :mod:`lintrank.core.prepare`).
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from lintrank.core import diff, explain, priorities
@@ -37,11 +35,8 @@ def resolve_model(settings: Settings) -> RewardModel:
         project = project_model(settings.root)
         if project is not None:
             return project
-    path = settings.model or str(DEFAULT_MODEL)
-    if settings.model and not os.path.isabs(path):
-        path = os.path.join(settings.root, path) if not os.path.exists(path) else path
-    return load_or_fallback(os.path.abspath(path), settings.model_fallback,
-                            settings.model_sha256)
+    return load_or_fallback(settings.model_path() or str(DEFAULT_MODEL),
+                            settings.model_fallback, settings.model_sha256)
 
 
 def score_findings(findings: list[Finding], settings: Settings, model: RewardModel,
