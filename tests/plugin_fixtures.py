@@ -106,3 +106,11 @@ def git(*args: str, cwd: Path) -> None:
                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
     subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false",
                     *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+def committed(root: Path) -> Path:
+    """Make ``root`` a git repository with everything in it in one commit."""
+    git("init", "-q", cwd=root)
+    git("add", ".", cwd=root)
+    git("commit", "-q", "-m", "start", cwd=root)
+    return root

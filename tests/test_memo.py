@@ -14,15 +14,12 @@ from lintrank.core.hookspecs import hookimpl
 from lintrank.core.pipeline import open_cache
 from lintrank.plugins.adapter import score
 from tests.helpers import SAMPLE, write_tree
-from tests.plugin_fixtures import git
+from tests.plugin_fixtures import committed, git
 
 
 @pytest.fixture()
 def project(tmp_path):  # type: ignore[no-untyped-def]
-    root = write_tree(tmp_path / "proj", SAMPLE)
-    git("init", "-q", cwd=root)
-    git("add", ".", cwd=root)
-    git("commit", "-q", "-m", "start", cwd=root)
+    root = committed(write_tree(tmp_path / "proj", SAMPLE))
     return root
 
 

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from tests.helpers import BIN, REPO
-from tests.plugin_fixtures import BROKEN, NOISE, executable, git, make_tree, tool_env
+from tests.plugin_fixtures import (BROKEN, NOISE, committed, executable, git, make_tree,
+                                   tool_env)
 
 MANIFEST = REPO / ".pre-commit-hooks.yaml"
 HOOK_IDS = ("lintrank-flake8", "lintrank-pylint", "lintrank")
@@ -61,10 +62,7 @@ def project(root: Path, files: dict[str, str], model: str) -> Path:
     """A committed git project whose [tool.lintrank] keeps only certain errors."""
     root.mkdir()
     make_tree(root, files, model, "top = 0\n")
-    git("init", "-q", cwd=root)
-    git("add", ".", cwd=root)
-    git("commit", "-q", "-m", "start", cwd=root)
-    return root
+    return committed(root)
 
 
 def hook_results(output: str) -> dict[str, str]:

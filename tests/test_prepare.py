@@ -14,15 +14,12 @@ from lintrank.core.features import schema_id
 from lintrank.core.pipeline import open_cache, run_check, select_sources
 from lintrank.core.scoring import resolve_model, score_findings
 from tests.helpers import SAMPLE, write_tree
-from tests.plugin_fixtures import git
+from tests.plugin_fixtures import committed
 
 
 @pytest.fixture()
 def project(tmp_path):  # type: ignore[no-untyped-def]
-    root = write_tree(tmp_path / "proj", SAMPLE)
-    git("init", "-q", cwd=root)
-    git("add", ".", cwd=root)
-    git("commit", "-q", "-m", "start", cwd=root)
+    root = committed(write_tree(tmp_path / "proj", SAMPLE))
     (root / "pkg" / "app.py").write_text("import os\nimport sys\n\n\ndef f( x ):\n"
                                          "    return y\n", encoding="utf-8")  # uncommitted
     return root
