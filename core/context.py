@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import os
 import warnings
 
@@ -92,8 +93,12 @@ def decode_source(data: bytes) -> str:
         return data.decode("utf-8", "replace")
 
 
-def build_context(path: str, text: str) -> FileContext:
-    """Build the line-indexed context of ``text``; unparsable code gives a flat one."""
+def build_context(path: str, text: str, tree: ast.Module | None = None) -> FileContext:
+    """Build the line-indexed context of ``text``; unparsable code gives a flat one.
+
+    ``tree`` is ``text`` already parsed (flake8 hands its tree to plugins): the same
+    context, without a second parse.
+    """
     lines = text.splitlines()
     size = len(lines) + 2
     ctx = FileContext(path=path, lines=lines, parsed=False, stmt_kind=[0] * size,
@@ -101,12 +106,13 @@ def build_context(path: str, text: str) -> FileContext:
                       scopes=[Scope(0, 1, max(len(lines), 1))])
     if len(text) > MAX_PARSE_BYTES:
         return ctx  # generated code: a flat context keeps the run bounded
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes
-            tree = ast.parse(text.replace("\x00", ""), filename=path)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return ctx
+    if tree is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes
+                tree = ast.parse(text.replace("\x00", ""), filename=path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return ctx
     ctx.parsed = True
     try:
         _visit(tree.body, ctx, depth=0, flags=0, scope=0)
@@ -121,16 +127,31 @@ def _visit(body: list[ast.stmt], ctx: FileContext, depth: int, flags: int, scope
         end = getattr(node, "end_lineno", None) or start
         kind = _STMT_INDEX.get(type(node).__name__, len(STMT_KINDS))
         # Pre-order: children overwrite their parent's span with deeper facts.
-        for line in range(start, min(end, len(ctx.stmt_kind) - 2) + 1):
-            ctx.stmt_kind[line] = kind
-            ctx.depth[line] = depth
-            ctx.flags[line] = flags
-            ctx.scope[line] = scope
-        for decorator in getattr(node, "decorator_list", ()):
-            line = decorator.lineno
-            if line < len(ctx.stmt_kind):
-                ctx.stmt_kind[line], ctx.depth[line], ctx.scope[line] = kind, depth, scope
-        _visit_children(node, ctx, depth, flags, scope, start, end)
+        # perf: slice assignments, not a loop over the lines (a class's lines were
+        # written once per enclosing statement, in Python).
+        stop = min(end, len(ctx.stmt_kind) - 2) + 1
+        if stop > start:
+            span = stop - start
+            ctx.stmt_kind[start:stop] = [kind] * span
+            ctx.depth[start:stop] = [depth] * span
+            ctx.flags[start:stop] = [flags] * span
+            ctx.scope[start:stop] = [scope] * span
+        decorated, nested = _shape(type(node))
+        if decorated:
+            for decorator in node.decorator_list:  # type: ignore[attr-defined]
+                line = decorator.lineno
+                if line < len(ctx.stmt_kind):
+                    ctx.stmt_kind[line], ctx.depth[line], ctx.scope[line] = kind, depth, scope
+        if nested:  # perf: most statements hold no statements
+            _visit_children(node, ctx, depth, flags, scope, start, end)
+
+
+@functools.cache
+def _shape(kind: type) -> tuple[bool, bool]:
+    """Whether a statement type has decorators, and whether it can hold statements."""
+    fields = set(kind._fields)
+    return "decorator_list" in fields, not fields.isdisjoint(
+        ("body", "orelse", "finalbody", "handlers", "cases"))
 
 
 def _visit_children(node: ast.stmt, ctx: FileContext, depth: int, flags: int,

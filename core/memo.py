@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from lintrank.core import __version__
 from lintrank.core.cache import Cache
@@ -41,29 +41,60 @@ class Memo:
     order: tuple[int, ...] = dataclasses.field(compare=False)  # canonical order of findings
 
 
-def memo_key(findings: Sequence[Finding], settings: Settings) -> Memo | None:
-    """The memo of this scoring call, or None when it must not be memoised."""
-    if settings.diff or settings.new_only or settings.staged or settings.explains():
-        return None
-    hook = get_plugin_manager().hook
-    if hook.lintrank_adjust_score.get_hookimpls() or \
-            hook.lintrank_extra_features.get_hookimpls():
+@dataclasses.dataclass(frozen=True)
+class Basis:
+    """The part of a memo key no finding moves (version, settings, model, git state):
+    a host can compute it while its checks still run."""
+
+    slot: str
+    parts: tuple[str, ...]
+
+
+def memo_basis(settings: Settings) -> Basis | None:
+    """The :class:`Basis` of ``settings``' memo keys, or None when not memoised."""
+    if not _memoised(settings):
         return None
     settings_text = _settings_text(settings)
+    return Basis(_slot(settings_text), (
+        __version__, schema_id(), settings_text, *_model_files(settings),
+        _git_state(settings.root) if settings.history else "no history"))
+
+
+def memo_key(findings: Sequence[Finding], settings: Settings, basis: Basis | None = None,
+             contents: Mapping[str, bytes] | None = None) -> Memo | None:
+    """The memo of this scoring call, or None when it must not be memoised.
+
+    ``basis``: :func:`memo_basis`, when the caller has it; ``contents``: the bytes
+    of some files with findings, already read, by root-relative path.
+    """
+    basis = basis or memo_basis(settings)
+    if basis is None:
+        return None
+    contents = contents or {}
     # Hosts may hand the same findings over in another order (pylint -j replays
     # them as its workers finish): the key and the stored places ignore the order.
     text = [repr(tuple(f.to_dict().values())) for f in findings]
     order = tuple(sorted(range(len(findings)), key=text.__getitem__))
     digest = hashlib.blake2b(digest_size=16)
-    for part in (__version__, schema_id(), settings_text, *_model_files(settings),
-                 _git_state(settings.root) if settings.history else "no history",
-                 *(text[i] for i in order)):
+    for part in (*basis.parts, *(text[i] for i in order)):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     for path in sorted({f.path for f in findings}):
         digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(_file_digest(os.path.join(settings.root, path)) + b"\0")
-    slot = hashlib.blake2b(settings_text.encode("utf-8", "surrogateescape"), digest_size=16)
-    return Memo("ranking:" + slot.hexdigest(), digest.hexdigest(), order)
+        data = contents.get(path)
+        digest.update((_file_digest(os.path.join(settings.root, path)) if data is None
+                       else _bytes_digest(data)) + b"\0")
+    return Memo(basis.slot, digest.hexdigest(), order)
+
+
+def remembers(cache: Cache | None, settings: Settings) -> bool:
+    """Whether a ranking is remembered for ``settings`` (a warm run, most likely).
+
+    Hosts ask before any finding is known, to leave a warm run's imports undone.
+    """
+    if cache is None or not cache.enabled or not _memoised(settings):
+        return False
+    slot = _slot(_settings_text(settings))
+    return isinstance(cache.get_derived([slot]).get(slot), dict)
 
 
 def recall(cache: Cache | None, memo: Memo | None, findings: Sequence[Finding]
@@ -93,6 +124,19 @@ def remember(cache: Cache | None, memo: Memo | None, findings: Sequence[Finding]
         [place[id(r.finding)], r.score, r.kept, r.protected] for r in results]}})
 
 
+def _memoised(settings: Settings) -> bool:
+    if settings.diff or settings.new_only or settings.staged or settings.explains():
+        return False
+    hook = get_plugin_manager().hook
+    return not (hook.lintrank_adjust_score.get_hookimpls()
+                or hook.lintrank_extra_features.get_hookimpls())
+
+
+def _slot(settings_text: str) -> str:
+    digest = hashlib.blake2b(settings_text.encode("utf-8", "surrogateescape"), digest_size=16)
+    return "ranking:" + digest.hexdigest()
+
+
 def _settings_text(settings: Settings) -> str:
     return json.dumps(dataclasses.asdict(settings), sort_keys=True, default=str)
 
@@ -108,9 +152,13 @@ def _model_files(settings: Settings) -> list[str]:
 
 def _file_digest(path: str) -> bytes:
     try:
-        return hashlib.blake2b(read_regular(path), digest_size=16).hexdigest().encode()
+        return _bytes_digest(read_regular(path))
     except OSError as exc:
         return f"unreadable:{exc.errno}".encode()
+
+
+def _bytes_digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).hexdigest().encode()
 
 
 def _git_state(root: str) -> str:

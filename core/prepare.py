@@ -86,6 +86,16 @@ class Preparer:
         assert self.model is not None
         return Prepared(self.model, self.history, self.parsed)
 
+    def abandon(self) -> None:
+        """Wait for the threads and drop their work (nothing turned out to need it).
+
+        Joined rather than left behind: a daemon thread still importing an extension
+        module while the interpreter shuts down can crash it.
+        """
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
     def _guarded(self, work: Callable[..., None], *args: object) -> None:
         try:
             work(*args)

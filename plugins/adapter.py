@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lintrank.core.config import Settings, apply, find_root, load_file_options
@@ -17,6 +18,8 @@ from lintrank.core.sources import SOURCE_RUN_ENV
 if TYPE_CHECKING:
     from lintrank.core.cache import Cache
     from lintrank.core.finding import Finding, ScoredFinding
+    from lintrank.core.prepare import Preparer
+    from lintrank.core.scorer import Parsed
 
 
 def standing_aside() -> bool:
@@ -58,31 +61,130 @@ def score(findings: list[Finding], settings: Settings) -> list[ScoredFinding]:
 
     :raises lintrank.core.exceptions.LintrankError: when the model cannot be used.
     """
-    from lintrank.core.cache import open_cache
-    from lintrank.core.memo import memo_key, recall, remember
-
-    cache = open_cache(settings)
-    try:
-        # An unchanged tree's ranking is remembered whole: no numpy, no onnxruntime.
-        key = memo_key(findings, settings) if cache and cache.enabled else None
-        results = recall(cache, key, findings)
-        if results is None:
-            results = _score(findings, settings, cache)
-            remember(cache, key, findings, results)
-        return results
-    finally:
-        if cache:
-            cache.close()
+    return HostScoring(settings).score(findings)
 
 
-def _score(findings: list[Finding], settings: Settings, cache: Cache | None
-           ) -> list[ScoredFinding]:
-    from lintrank.core.prepare import Preparer
-    from lintrank.core.scoring import score_findings
+class HostScoring:
+    """One host run's scoring, whose preparation may start while the host still checks.
 
-    preparer = Preparer(settings, cache)
-    preparer.start()  # the model loads while git reads the history...
-    # ...and this thread parses the files with findings until both are done.
-    ready = preparer.finish(bool(findings), sorted({f.path for f in findings}))
-    return score_findings(findings, settings, ready.model, cache, history=ready.history,
-                          prepared=ready.parsed)
+    :meth:`prepare` starts loading the model and reading the git history on threads;
+    :meth:`score` (or :meth:`close`, when nothing is to be scored) ends the run.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._cache: Cache | None = None
+        self._opened = False
+        self._preparer: Preparer | None = None
+        self._remembered: bool | None = None
+        self._basis: _Deferred | None = None
+
+    def remembered(self) -> bool:
+        """Whether a ranking is remembered for these settings: most likely a warm run,
+        recalled without numpy, so nothing is worth preparing ahead."""
+        if self._remembered is None:
+            from lintrank.core.memo import remembers
+
+            self._remembered = remembers(self._open(), self.settings)
+        return self._remembered
+
+    def prepare(self) -> None:
+        """Start preparing now, unless :meth:`remembered`.
+
+        Starts threads: call it only where the host forks no more processes. A
+        failure here only leaves the preparation to :meth:`score`, which reports it.
+        """
+        if self._preparer is not None:
+            return
+        try:
+            if not self.remembered():
+                from lintrank.core.memo import memo_basis
+                from lintrank.core.prepare import Preparer
+
+                preparer = Preparer(self.settings, self._open())
+                preparer.start()
+                self._preparer = preparer
+                self._basis = _Deferred(memo_basis, self.settings)  # runs git status
+        except Exception:  # noqa: BLE001 - the host's checks must go on regardless
+            self._preparer = None
+
+    def score(self, findings: list[Finding], parsed: dict[str, Parsed] | None = None
+              ) -> list[ScoredFinding]:
+        """Rank ``findings``; the run's preparation and cache end here.
+
+        ``parsed``: files the host already read and parsed, by root-relative path.
+
+        :raises lintrank.core.exceptions.LintrankError: when the model cannot be used.
+        """
+        from lintrank.core.memo import memo_key, recall, remember
+
+        try:
+            cache = self._open()
+            parsed = parsed or {}
+            basis = self._basis.result() if self._basis is not None else None
+            # An unchanged tree's ranking is remembered whole: no numpy, no onnxruntime.
+            key = memo_key(findings, self.settings, basis,
+                           {path: data for path, (data, _) in parsed.items()}) \
+                if cache and cache.enabled else None
+            results = recall(cache, key, findings)
+            if results is None:
+                results = self._score(findings, cache, parsed)
+                remember(cache, key, findings, results)
+            return results
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Wait for unfinished preparation and close the cache (idempotent)."""
+        preparer, self._preparer = self._preparer, None
+        if preparer is not None:
+            preparer.abandon()
+        if self._basis is not None:
+            self._basis.result()  # no thread outlives the run
+            self._basis = None
+        if self._cache is not None:
+            self._cache.close()
+        self._cache = None
+
+    def _open(self) -> Cache | None:
+        if not self._opened:
+            from lintrank.core.cache import open_cache
+
+            self._cache, self._opened = open_cache(self.settings), True
+        return self._cache
+
+    def _score(self, findings: list[Finding], cache: Cache | None,
+               parsed: dict[str, Parsed]) -> list[ScoredFinding]:
+        from lintrank.core.prepare import Preparer
+        from lintrank.core.scoring import score_findings
+
+        preparer = self._preparer
+        if preparer is None:
+            preparer = self._preparer = Preparer(self.settings, cache)
+            preparer.start()  # the model loads while git reads the history...
+        # ...and this thread parses the other files with findings until both are done.
+        preparer.parsed.update(parsed)
+        ready = preparer.finish(bool(findings), sorted({f.path for f in findings}))
+        self._preparer = None
+        return score_findings(findings, self.settings, ready.model, cache,
+                              history=ready.history, prepared=ready.parsed)
+
+
+class _Deferred:
+    """A call run on a thread of its own; :meth:`result` is None where it failed."""
+
+    def __init__(self, func: Callable[..., Any], *args: Any) -> None:
+        self._value: Any = None
+        self._thread = threading.Thread(target=self._run, args=(func, *args),
+                                        name="lintrank-deferred", daemon=True)
+        self._thread.start()
+
+    def _run(self, func: Callable[..., Any], *args: Any) -> None:
+        try:
+            self._value = func(*args)
+        except Exception:  # noqa: BLE001 - the caller computes it again itself
+            self._value = None
+
+    def result(self) -> Any:
+        self._thread.join()
+        return self._value

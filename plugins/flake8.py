@@ -20,12 +20,17 @@ from flake8.violation import Violation
 from lintrank.core.exceptions import LintrankError
 from lintrank.core.finding import Finding
 from lintrank.core.severity import severity_of
-from lintrank.plugins.adapter import host_settings, relative_path, score, standing_aside
+from lintrank.plugins.adapter import HostScoring, host_settings, relative_path, standing_aside
+from lintrank.plugins.flake8_contexts import ContextSpool
+from lintrank.plugins.flake8_pool import after_fork
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from flake8.options.manager import OptionManager
 
     from lintrank.core.config import Settings
+    from lintrank.core.scorer import Parsed
 
 
 class LintrankFormatter(BaseFormatter):
@@ -66,6 +71,9 @@ class LintrankFormatter(BaseFormatter):
         self._held: list[Violation] = []
         self._statistics = False
         self._settings: Settings | None = None
+        self._scoring: HostScoring | None = None
+        self._undo: Callable[[], None] | None = None
+        self._spool: ContextSpool | None = None
         if self._aside:
             return
         overrides = {"threshold": self.options.lintrank_threshold,
@@ -77,6 +85,34 @@ class LintrankFormatter(BaseFormatter):
                                            "flake8 options")
         except LintrankError as exc:
             raise ExecutionError(str(exc)) from exc
+        self._scoring = HostScoring(self._settings)
+        try:
+            warm = self._scoring.remembered()
+        except Exception:  # noqa: BLE001 - then scoring reports it, after the checks
+            warm = True
+        if not warm:
+            self._prepare_while_checking()
+
+    def _prepare_while_checking(self) -> None:
+        """A cold run: scoring is prepared while flake8 checks the files.
+
+        The workers build the code contexts from their trees (their spool is named
+        now, before they fork); the model and the git history are prepared on
+        threads from the pool's creation (threads before its fork are unsafe), or
+        now when no pool will be made.
+        """
+        assert self._scoring is not None
+        try:
+            import lintrank.core.context  # noqa: F401 - imported once, before the fork
+
+            self._spool = ContextSpool()
+        except Exception:  # noqa: BLE001 - without a spool the files are parsed later
+            self._spool = None
+        jobs = getattr(self.options, "jobs", None)
+        if jobs is not None and not jobs.is_auto and jobs.n_jobs <= 1:
+            self._scoring.prepare()
+        else:
+            self._undo = after_fork(self._scoring.prepare)
 
     def format(self, error: Violation) -> str | None:
         """flake8's default line (colours included when enabled)."""
@@ -103,14 +139,29 @@ class LintrankFormatter(BaseFormatter):
     def stop(self) -> None:
         """Score the run once, print the kept findings best first, set the exit code."""
         if not self._aside:
+            if self._undo is not None:
+                self._undo()  # a serial run never made the pool
             try:
                 self._report()
             except LintrankError as exc:
                 raise ExecutionError(str(exc)) from exc
+            finally:
+                if self._spool is not None:
+                    self._spool.close()
         super().stop()
 
+    def _spooled(self, findings: list[Finding]) -> dict[str, Parsed]:
+        """Files with findings whose context the workers built (see flake8_contexts)."""
+        if self._spool is None:
+            return {}
+        try:
+            assert self._settings is not None
+            return self._spool.contexts({f.path for f in findings}, self._settings.root)
+        except Exception:  # noqa: BLE001 - a broken spool only costs the parse
+            return {}
+
     def _report(self) -> None:
-        assert self._settings is not None
+        assert self._settings is not None and self._scoring is not None
         settings = self._settings
         by_id: dict[int, Violation] = {}
         findings = []
@@ -118,7 +169,11 @@ class LintrankFormatter(BaseFormatter):
             finding = _finding(error, settings.root)
             by_id[id(finding)] = error
             findings.append(finding)
-        results = score(findings, settings) if findings else []
+        if findings:
+            results = self._scoring.score(findings, self._spooled(findings))
+        else:
+            self._scoring.close()
+            results = []
         kept = Statistics()
         anything = False
         for result in results:
