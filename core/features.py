@@ -79,35 +79,44 @@ def file_features(findings: Sequence[Finding], ctx: FileContext,
     project = history.project if history else None
     max_length = float(project.max_line_length) if project else MISSING
     pragmas = [t for t in ctx.lines if "noqa" in t or "pylint:" in t]
+    # perf: what is the same for every finding of the file, or of one code in it,
+    # is computed once (a run has thousands of findings in a few hundred files).
+    of_file = [float(is_test_path(ctx.path)), float(name == "__init__.py"),
+               float(name in ("setup.py", "conftest.py")), float(ctx.n_lines)]
+    density = [float(len(findings)), float(len(by_code)), 100.0 * len(findings) / n_lines]
+    of_code: dict[tuple[str, str, str], tuple[list[float], list[float]]] = {}
     rows = []
     for f in findings:
+        known = of_code.get((f.tool, f.code, f.severity))
+        if known is None:
+            letters, number = split_code(f.code)
+            known = of_code[(f.tool, f.code, f.severity)] = (
+                [float(TOOLS.index(f.tool)) if f.tool in TOOLS else float(len(TOOLS)),
+                 _letter_value(letters), float(number),
+                 float(SEVERITIES.index(f.severity)) if f.severity in SEVERITIES else 2.0],
+                [float(project.mentions(f.code)) if project else MISSING,
+                 float(len(pragmas)), float(sum(f.code in t for t in pragmas))])
+        head, config = known
         at = ctx.at(f.line)
         scope_index = ctx.scope[at]
         scope = ctx.scopes[scope_index] if scope_index < len(ctx.scopes) else ctx.scopes[0]
         flags = ctx.flags[at]
         text = ctx.line_text(f.line)
-        letters, number = split_code(f.code)
-        stripped = text.lstrip()
         rows.append([
-            float(TOOLS.index(f.tool)) if f.tool in TOOLS else float(len(TOOLS)),
-            _letter_value(letters), float(number),
-            float(SEVERITIES.index(f.severity)) if f.severity in SEVERITIES else 2.0,
+            *head,
             float(ctx.stmt_kind[at]) if ctx.parsed else MISSING,
             float(scope.kind), float(scope.end - scope.start + 1), float(ctx.depth[at]),
             float(bool(flags & IN_LOOP)), float(bool(flags & IN_TRY)),
             float(bool(flags & IN_EXCEPT)), float(bool(flags & IN_WITH)),
             float(bool(flags & IN_CLASS)), float(scope_index == 0),
-            float(is_test_path(ctx.path)), float(name == "__init__.py"),
-            float(name in ("setup.py", "conftest.py")), float(ctx.n_lines),
-            float(len(text)), float(stripped.startswith("#")),
+            *of_file,
+            float(len(text)), float(text.lstrip().startswith("#")),
             float("noqa" in text or "pylint:" in text or "type: ignore" in text),
-            float(len(findings)), float(by_code[f.code]), float(by_scope[scope_index]),
-            float(by_scope_code[(scope_index, f.code)]), float(len(by_code)),
-            100.0 * len(findings) / n_lines,
+            density[0], float(by_code[f.code]), float(by_scope[scope_index]),
+            float(by_scope_code[(scope_index, f.code)]), density[1], density[2],
             *hist,
             max_length, float(len(text)) - max_length if project else MISSING,
-            float(project.mentions(f.code)) if project else MISSING,
-            float(len(pragmas)), float(sum(f.code in t for t in pragmas)),
+            *config,
             float(history.recent is not None) if history else MISSING,
             history.recent_distance(f.line) if history else MISSING,
         ])
