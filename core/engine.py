@@ -29,6 +29,7 @@ from lintrank.core.sources import AnalyzerCrash, Source
 from lintrank.core.tasks import (
     CRASHED,
     MAX_BATCH,
+    SAFETY,
     TIMED_OUT,
     UNREADABLE,
     FileTask,
@@ -38,6 +39,7 @@ from lintrank.core.tasks import (
     make_task,
     plan_budget,
     run_task,
+    streams,
     timed_task,
 )
 
@@ -161,14 +163,18 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     total = sum(len(t.files) for t in tasks)
     done = 0
 
-    def finished(task: FileTask, batch_findings: list[Finding] | None,
-                 seconds: float) -> None:
+    def finished(task: FileTask, batch_findings: list[Finding], seconds: float,
+                 unfinished: list[str]) -> None:
         nonlocal done
-        if batch_findings is None:  # stopped at the end of the budget
-            cut.append(task)
-            # It needed more than ``seconds``: teach the cost model at least that.
-            costs.observe(task.source.name, task.lines, seconds, task.estimate)
-            return
+        if unfinished:  # stopped at the end of the budget
+            if len(unfinished) == len(task.files):
+                # It needed more than ``seconds``: teach the cost model at least that.
+                costs.observe(task.source.name, task.lines, seconds, task.estimate)
+            cut.append(dataclasses.replace(task, files=unfinished))
+            left = set(unfinished)
+            task = dataclasses.replace(task, files=[f for f in task.files if f not in left])
+            if not task.files:
+                return
         inside = set(task.files)
         own = [f for f in batch_findings
                if f.path in inside and (f.tool, f.code) not in WHOLE_RUN]
@@ -176,10 +182,11 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         for f in batch_findings:
             if f.path not in inside or (f.tool, f.code) in WHOLE_RUN:
                 _merge(general[task.source.name], f)
-        costs.observe(task.source.name, task.lines, seconds,
-                      task.estimate if task.budget_left is not None else 0.0)
-        if clock:
-            clock.observe(task.estimate, seconds)
+        if not unfinished:
+            costs.observe(task.source.name, task.lines, seconds,
+                          task.estimate if task.budget_left is not None else 0.0)
+            if clock:
+                clock.observe(task.estimate, seconds)
         if cache:
             cache.put_results(per_file(own, {
                 f: keys[(task.source.name, f)] for f in task.files}))
@@ -195,7 +202,7 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     # the others ahead would take CPU from the analyzers within the budget.
     count = result.budget.get("planned_tasks") if result.budget else None
     planned = tasks[:count] if isinstance(count, int) else tasks
-    running = list(dict.fromkeys(f for t in planned for f in t.files))
+    running = list(dict.fromkeys(f for t in planned for f in t.files[:t.expected_files]))
     skipped = _execute(tasks, executor, capacity, clock, finished, costs.per_call,
                        (lambda: on_start(running)) if on_start else None)
     for task in [*skipped, *cut]:
@@ -224,7 +231,7 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
 
 def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None,
              capacity: int, clock: Clock | None,
-             finished: Callable[[FileTask, list[Finding] | None, float], None],
+             finished: Callable[[FileTask, list[Finding], float, list[str]], None],
              startup: Callable[[str], float],
              on_start: Callable[[], None] | None = None) -> list[FileTask]:
     """Run tasks in order, ``capacity`` at a time; return those the deadline skipped.
@@ -247,8 +254,15 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
                 if clock is not None and not task.critical and clock.calibrated:
                     left = clock.left(time.monotonic())
                     # A batch that cannot finish in time is skipped, not started and
-                    # stopped: a smaller one further down may still fit.
-                    if left < max(startup(task.source.name), task.estimate):
+                    # stopped: a smaller one further down may still fit. A streaming
+                    # analyzer's keeps what it finishes: worth it past its start-up.
+                    call = startup(task.source.name)
+                    if streams(task.source):
+                        # It runs to its deadline: leave scoring and reporting their
+                        # share of the budget (the plan's margin, see tasks.SAFETY).
+                        left -= (1 - SAFETY) * clock.limit
+                    if left < (2 * call if streams(task.source) else
+                               max(call, task.estimate)):
                         skipped.append(task)
                         continue
                     task = dataclasses.replace(task, budget_left=left)
@@ -267,7 +281,7 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
                     # (a Dask worker died on it more often than Dask retries): its
                     # files are reported, never silently missing from the results.
                     outcome = (failed(task, AnalyzerCrash(
-                        task.source.name, f"{type(exc).__name__}: {exc}")), 0.0)
+                        task.source.name, f"{type(exc).__name__}: {exc}")), 0.0, [])
                 finished(task, *outcome)
     finally:
         if own:

@@ -24,7 +24,8 @@ def run(argv: Sequence[str], cwd: str, timeout: float | None,
         env: Mapping[str, str]) -> subprocess.CompletedProcess:
     """Like ``subprocess.run(capture_output=True)``, but stoppable by :func:`stop_all`.
 
-    :raises subprocess.TimeoutExpired: past ``timeout`` (the process is killed first).
+    :raises subprocess.TimeoutExpired: past ``timeout`` (the process is killed first;
+        the exception's ``stdout`` holds what it wrote until then).
     :raises Stopped: when lintrank is stopping.
     """
     if _STOPPING.is_set():
@@ -37,6 +38,12 @@ def run(argv: Sequence[str], cwd: str, timeout: float | None,
             proc.kill()
     try:
         out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        proc.kill()
+        # What it wrote before the kill: an analyzer that streams its findings
+        # file by file still gave the finished files' (see Source.partial).
+        exc.stdout, exc.stderr = proc.communicate()
+        raise
     except BaseException:
         proc.kill()
         proc.communicate()

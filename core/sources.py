@@ -24,11 +24,13 @@ SOURCE_RUN_ENV = "LINTRANK_SOURCE_RUN"
 class AnalyzerCrash(Exception):
     """One analyzer invocation failed; the engine retries on smaller batches."""
 
-    def __init__(self, tool: str, detail: str, timed_out: bool = False) -> None:
-        super().__init__(tool, detail, timed_out)
+    def __init__(self, tool: str, detail: str, timed_out: bool = False,
+                 output: str = "") -> None:
+        super().__init__(tool, detail, timed_out, output)
         self.tool = tool
         self.detail = detail
         self.timed_out = timed_out
+        self.output = output  # what a timed-out analyzer printed before it was stopped
 
     def __str__(self) -> str:
         return f"{self.tool}: {self.detail}"
@@ -44,6 +46,10 @@ class Source(Protocol):
     Optionally, ``max_batch`` bounds the files of one analyzer process (default
     ``lintrank.core.tasks.MAX_BATCH``): an analyzer that keeps no state across files
     can take bigger batches, paying fewer start-ups.
+
+    Optionally, ``partial(output) -> (findings, finished_files)`` reads the output of
+    a run stopped at a deadline (``AnalyzerCrash.output``): budget mode then keeps
+    the findings of the files that run finished instead of losing the whole batch.
     """
 
     name: str
@@ -121,7 +127,9 @@ def run_command(tool: str, argv: list[str], root: str, timeout: float | None,
     except processes.Stopped as exc:
         raise AnalyzerCrash(tool, "not run: lintrank was interrupted") from exc
     except subprocess.TimeoutExpired as exc:
-        raise AnalyzerCrash(tool, f"timed out after {timeout:g} s", timed_out=True) from exc
+        output = (exc.stdout or b"").decode("utf-8", "replace")
+        raise AnalyzerCrash(tool, f"timed out after {timeout:g} s", timed_out=True,
+                            output=output) from exc
     except OSError as exc:
         raise AnalyzerCrash(tool, f"could not start: {exc}") from exc
     if proc.returncode < 0:

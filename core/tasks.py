@@ -6,6 +6,7 @@ any executor can run them: a local pool or a Dask cluster.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tempfile
 import time
@@ -37,6 +38,10 @@ class FileTask:
     file_timeout: float = 0.0  # the configured per-file limit (0: ``timeout`` only)
     budget_left: float | None = None  # budget mode: seconds left when it was started
     estimate: float = 0.0  # expected seconds, from the learned cost model
+    #: Budget mode: how many leading files the plan expects to finish in time
+    #: (None: all). A streaming analyzer's batch also holds the files after them,
+    #: which it reaches if the machine is faster than planned.
+    expected_files: int | None = None
 
 
 def run_task(task: FileTask, probed: bool = False) -> list[Finding]:
@@ -89,11 +94,13 @@ def _part(task: FileTask, files: list[str]) -> FileTask:
     return dataclasses.replace(task, files=files, timeout=timeout)
 
 
-def timed_task(task: FileTask) -> tuple[list[Finding] | None, float]:
-    """:func:`run_task` plus its duration where it ran (for the learned cost model).
+def timed_task(task: FileTask) -> tuple[list[Finding], float, list[str]]:
+    """:func:`run_task` plus its duration and the files it left unanalysed.
 
-    In budget mode a batch still running when the budget ends is stopped, and
-    ``None`` says so: its files are reported as skipped, not as analyzer failures.
+    In budget mode a batch still running when the budget ends is stopped: its
+    findings are those of the files it finished where its analyzer can tell
+    (``Source.partial``), and the other files come back as unanalysed, which the
+    engine reports as skipped, never as analyzer failures.
     """
     started = time.perf_counter()
     if task.budget_left is not None and task.budget_left < task.timeout:
@@ -101,20 +108,40 @@ def timed_task(task: FileTask) -> tuple[list[Finding] | None, float]:
             findings = task.source.run(task.files, task.root, task.budget_left)
         except AnalyzerCrash as exc:
             if exc.timed_out:
-                return None, time.perf_counter() - started
+                kept, done = _partial(task, exc.output)
+                return kept, time.perf_counter() - started, \
+                    [f for f in task.files if f not in done]
             findings = run_task(task)  # a real failure: isolate it as usual
         except Exception:  # noqa: BLE001 - isolated (and reported) by run_task
             findings = run_task(task)
     else:
         findings = run_task(task)
-    return findings, time.perf_counter() - started
+    return findings, time.perf_counter() - started, []
+
+
+def _partial(task: FileTask, output: str) -> tuple[list[Finding], set[str]]:
+    """What a stopped run finished, per its source; nothing if it cannot tell."""
+    reader = getattr(task.source, "partial", None)
+    if reader is None or not output:
+        return [], set()
+    try:
+        kept, done = reader(output)
+    except Exception:  # noqa: BLE001 - a plugin source's bug: treat as nothing finished
+        return [], set()
+    inside = set(task.files) & set(done)
+    return [f for f in kept if f.path in inside], inside
 
 
 def batches(files: list[str], jobs: int, lines: dict[str, int] | None = None,
             max_batch: int = MAX_BATCH) -> list[list[str]]:
-    """Split into at least ``jobs`` contiguous batches of about equal lines, bounded.
+    """Split into at least ``jobs`` batches of about equal lines, bounded, by package.
 
-    The line balance is computed first and oversized batches are then cut into
+    pylint infers the modules a file imports in every process that analyses it:
+    a package split over two processes, or its importers sent elsewhere, is inferred
+    twice. So packages stay whole where their size allows (only one bigger than a
+    batch's share is cut, into contiguous pieces) and are packed onto the batches
+    largest first, each onto the lightest. Files keep their input order within a
+    batch. The balance is computed first and oversized batches are then cut into
     pieces: closing a batch early at ``max_batch`` files would push all the
     remaining (possibly heavy) files into the last batch and leave a worker idle.
     Tasks run longest first, so the extra pieces fill the gaps.
@@ -122,19 +149,57 @@ def batches(files: list[str], jobs: int, lines: dict[str, int] | None = None,
     if not files:
         return []
     count = min(len(files), max(jobs, -(-len(files) // max_batch)))
-    weight = [max((lines or {}).get(f, 1), 1) for f in files]
-    target = sum(weight) / count
+    weight = {f: max((lines or {}).get(f, 1), 1) for f in files}
+    target = sum(weight.values()) / count
+    pieces = [piece for group in _packages(files)
+              for piece in _contiguous(group, weight, target)]
+    bins: list[list[str]] = [[] for _ in range(count)]
+    load = [0.0] * count
+    position = {f: i for i, f in enumerate(files)}
+    for piece in sorted(pieces, key=lambda p: (-sum(weight[f] for f in p), position[p[0]])):
+        lightest = min(range(count), key=lambda b: (load[b], b))
+        bins[lightest].extend(piece)
+        load[lightest] += sum(weight[f] for f in piece)
+    result = sorted((sorted(b, key=position.__getitem__) for b in bins if b),
+                    key=lambda b: position[b[0]])
+    return [part[i:i + size] for part in result
+            for size in [-(-len(part) // -(-len(part) // max_batch))]
+            for i in range(0, len(part), size)]
+
+
+def _packages(files: list[str]) -> list[list[str]]:
+    """Files grouped by top-level package (else folder), in order of first appearance."""
+    inits = {os.path.dirname(f) for f in files if os.path.basename(f) == "__init__.py"}
+    groups: dict[str, list[str]] = {}
+    for f in files:
+        folder = os.path.dirname(f)
+        key = folder
+        parts = folder.split("/") if folder else []
+        for depth in range(1, len(parts) + 1):
+            if "/".join(parts[:depth]) in inits:
+                key = "/".join(parts[:depth])
+                break
+        groups.setdefault(key, []).append(f)
+    return list(groups.values())
+
+
+def _contiguous(files: list[str], weight: dict[str, int], target: float
+                ) -> list[list[str]]:
+    """``files`` in contiguous pieces of at most about ``target`` lines each."""
+    # A package up to a fifth over the share stays whole: inferring it twice would
+    # cost more than the imbalance.
+    count = max(1, math.ceil(sum(weight[f] for f in files) / target - 0.2)) if target else 1
+    share = sum(weight[f] for f in files) / count
     result: list[list[str]] = [[]]
     acc = 0.0
-    for f, w in zip(files, weight):
-        if result[-1] and acc + w / 2 > target and len(result) < count:
+    for f in files:
+        w = weight[f]
+        if result[-1] and acc + w / 2 > share and len(result) < count:
             result.append([])
             acc = 0.0
         result[-1].append(f)
         acc += w
-    return [part[i:i + size] for part in result
-            for size in [-(-len(part) // -(-len(part) // max_batch))]
-            for i in range(0, len(part), size)]
+    return result
 
 
 def alone_if_heavy(files: list[str], jobs: int, lines: dict[str, int], per_line: float,
@@ -174,14 +239,17 @@ def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source
     the engine skips those that the time left cannot finish.
     """
     full, limit = seconds_limit(budget, units, costs, capacity, batches=max(capacity, 1))
-    plan = Schedule(capacity, SAFETY * (limit - elapsed))
+    plan = Schedule(capacity, SAFETY * (limit - elapsed), by_name)
     for unit in units:
         spread = costs.spread(unit.tool)
         plan.add(dataclasses.replace(unit, cost=unit.cost * spread),
                  costs.per_call(unit.tool) * spread)
     planned = list(plan.batches)
+    expected = {id(b): len(b.units) for b in planned}
     later: dict[str, Batch] = {}  # the rest, in reward order, in batches as big
     for unit in plan.left:
+        if streams(by_name[unit.tool]) and plan.extend(unit):
+            continue
         batch = later.get(unit.tool)
         if batch is None or batch.work + unit.cost > max(plan.cap, 4 * costs.per_call(
                 unit.tool)) or len(batch.units) >= MAX_BATCH:
@@ -194,11 +262,12 @@ def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source
     # then the rest in reward order.
     ranked = sorted(planned, key=lambda b: (not b.critical, -b.call - b.work)) + \
         plan.batches[len(planned):]
-    tasks = [make_task(by_name[b.tool], [u.path for u in b.units], root, timeout, lines,
-                       costs, b.critical) for b in ranked]
+    tasks = [dataclasses.replace(make_task(by_name[b.tool], [u.path for u in b.units], root,
+                                           timeout, lines, costs, b.critical),
+                                 expected_files=expected.get(id(b))) for b in ranked]
     summary: dict[str, object] = {"budget": str(budget), "limit_seconds": round(limit, 3),
                                   "estimated_full_seconds": round(full, 3),
-                                  "planned_units": sum(len(b.units) for b in planned),
+                                  "planned_units": sum(expected.values()),
                                   "planned_tasks": len(planned)}
     return tasks, full, summary
 
@@ -219,7 +288,9 @@ class Batch:
 class Schedule:
     """Units placed on ``capacity`` slots of ``usable`` seconds each (greedy)."""
 
-    def __init__(self, capacity: int, usable: float) -> None:
+    def __init__(self, capacity: int, usable: float,
+                 sources: dict[str, Source] | None = None) -> None:
+        sources = sources or {}
         self.usable = max(usable, 0.0)
         self.busy = [0.0] * max(capacity, 1)
         self.open: dict[tuple[int, str, bool], Batch] = {}  # (slot, tool, critical)
@@ -229,11 +300,14 @@ class Schedule:
         # yields none: two batches per slot halve what an overrun loses, at the price
         # of one more start-up (not worth it where a start-up would be over a fifth
         # of the batch, see add).
+        # A streaming analyzer's stopped batch keeps its finished files: one batch
+        # per slot, one start-up.
         self.cap = self.usable / 2
+        self.whole = {name for name, source in sources.items() if streams(source)}
 
     def add(self, unit: Unit, call: float) -> None:
         """Place ``unit`` (critical ones always), or keep it in ``left``."""
-        cap = max(self.cap, 4 * call)  # start-up at most a fifth of a batch
+        cap = self.usable if unit.tool in self.whole else max(self.cap, 4 * call)
         fits = [b for b in self.open.values()
                 if b.tool == unit.tool and b.critical == unit.critical
                 and len(b.units) < MAX_BATCH and b.work + unit.cost <= cap
@@ -252,3 +326,20 @@ class Schedule:
         batch.units.append(unit)
         batch.work += unit.cost
         self.busy[batch.slot] += unit.cost
+
+    def extend(self, unit: Unit) -> bool:
+        """Append a unit that did not fit to its analyzer's planned batch that ends
+        first (it runs if time allows; the deadline cuts what does not)."""
+        fits = [b for b in self.batches if b.tool == unit.tool and not b.critical
+                and len(b.units) < MAX_BATCH]
+        if not fits:
+            return False
+        batch = min(fits, key=lambda b: (b.start + b.call + b.work, b.slot))
+        batch.units.append(unit)
+        batch.work += unit.cost
+        return True
+
+
+def streams(source: Source) -> bool:
+    """Whether a stopped run of ``source`` still yields its finished files."""
+    return callable(getattr(source, "partial", None))

@@ -24,11 +24,23 @@ class PylintSource(ProjectConfigSource):
         # from the project's pylintrc/pyproject exactly as `pylint` would read them.
         # run_command sets LINTRANK_SOURCE_RUN, so a `load-plugins=lintrank...`
         # in the user's config does not filter what this source must see in full.
-        args = ["pylint", "--output-format=json2", "--exit-zero", "--reports=n",
-                "--score=n", "--persistent=n", "--jobs=1", "--", *files]
+        # Findings stream file by file (see pylint_stream): a run stopped at a
+        # deadline still yields its finished files (``partial``).
+        args = ["pylint", f"--load-plugins={STREAM}", "--output-format=lintrank-stream",
+                "--exit-zero", "--reports=n", "--score=n", "--persistent=n", "--jobs=1",
+                "--", *files]
         stdout = run_module(self.name, args, root, timeout,
                             extra_env={"PYTHONPATH": _import_path(root)})
-        return parse(stdout)
+        findings, _, ended = parse(stdout)
+        if not ended:
+            tail = stdout.strip().splitlines()[-1:] or ["no output"]
+            raise AnalyzerCrash("pylint", f"unreadable output: {tail[0][:200]}")
+        return findings
+
+    def partial(self, output: str) -> tuple[list[Finding], set[str]]:
+        """The findings of the files a stopped run finished, and those files."""
+        findings, done, _ = parse(output)
+        return [f for f in findings if f.path in done], done
 
 
 def _import_path(root: str) -> str:
@@ -60,14 +72,26 @@ def _has_package(folder: str) -> bool:
     return any(os.path.isfile(os.path.join(d, "__init__.py")) for d in _subdirs(folder))
 
 
-def parse(stdout: str) -> list[Finding]:
-    """Parse pylint's ``json2`` output."""
-    try:
-        data = json.loads(stdout)
-        messages = data["messages"]
-    except (ValueError, KeyError, TypeError) as exc:
-        tail = stdout.strip().splitlines()[-1:] or ["no output"]
-        raise AnalyzerCrash("pylint", f"unreadable output: {tail[0][:200]}") from exc
+def parse(stdout: str) -> tuple[list[Finding], set[str], bool]:
+    """Parse the ``lintrank-stream`` output: findings, finished files, whole run or not.
+
+    Anything unreadable (a line cut by a kill, a plugin printing to stdout) is
+    skipped: a whole run is recognised by its ``end`` line, not by its absence.
+    """
+    messages, done, ended = [], set(), False
+    for line in stdout.splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(item, dict):
+            continue
+        if "done" in item:
+            done.add(os.path.normpath(str(item["done"])))
+        elif item.get("end") is True:
+            ended = True
+        elif "messageId" in item and "path" in item:
+            messages.append(item)
     findings = []
     for msg in messages:
         code = msg["messageId"]
@@ -78,7 +102,7 @@ def parse(stdout: str) -> list[Finding]:
             end_line=msg.get("endLine"), end_column=msg.get("endColumn"),
             severity=severity_of("pylint", code), category=msg.get("type", ""),
         ))
-    return findings
+    return findings, done, ended
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,6 +112,7 @@ def _version() -> str:
     return f"pylint:{metadata.version('pylint')} astroid:{metadata.version('astroid')}"
 
 
+STREAM = "lintrank.plugins.pylint_stream"
 SOURCE = PylintSource()
 
 

@@ -95,10 +95,55 @@ def test_cli_budget_summary_and_full_budget(tmp_path, baseline_model_path):
 def test_a_batch_running_past_the_budget_is_stopped_and_not_a_failure(tmp_path):
     root = write_tree(tmp_path / "p", FILES)
     task = FileTask(PYLINT, ["pkg/m0.py", "pkg/m1.py"], str(root), 60, budget_left=0.01)
-    findings, _ = timed_task(task)
-    assert findings is None  # reported as skipped by the engine, never as LR903
-    done, _ = timed_task(dataclasses.replace(task, budget_left=None))
-    assert done is not None and {f.path for f in done} == {"pkg/m0.py", "pkg/m1.py"}
+    findings, _, unfinished = timed_task(task)
+    # Reported as skipped by the engine, never as LR903.
+    assert findings == [] and unfinished == ["pkg/m0.py", "pkg/m1.py"]
+    done, _, unfinished = timed_task(dataclasses.replace(task, budget_left=None))
+    assert not unfinished and {f.path for f in done} == {"pkg/m0.py", "pkg/m1.py"}
+
+
+# A pylint plugin that hangs on one module: the batch is stopped while in it.
+HANG = """import time
+from pylint.checkers import BaseChecker
+
+
+class Hang(BaseChecker):
+    name = "hang"
+    msgs = {"W9999": ("never", "never-emitted", "never")}
+
+    def visit_module(self, node):
+        if node.name.endswith("slow"):
+            time.sleep(120)
+
+
+def register(linter):
+    linter.register_checker(Hang(linter))
+"""
+
+
+def test_a_stopped_pylint_batch_keeps_the_files_it_finished(tmp_path):
+    root = write_tree(tmp_path / "p", {**FILES, "pkg/slow.py": "import os\n",
+                                       "hang.py": HANG,
+                                       ".pylintrc": "[MAIN]\nload-plugins=hang\n"})
+    files = ["pkg/m0.py", "pkg/slow.py", "pkg/m1.py"]
+    # Ample time for pylint to start and finish m0 (about 2 s), not for the hang.
+    task = FileTask(PYLINT, files, str(root), 200, budget_left=20)
+    findings, _, unfinished = timed_task(task)
+    assert unfinished == ["pkg/slow.py", "pkg/m1.py"]
+    whole = PYLINT.run(["pkg/m0.py"], str(root), 60)
+    assert whole and sorted(f.sort_key for f in findings) == sorted(f.sort_key for f in whole)
+
+
+def test_engine_reports_a_stopped_batchs_unfinished_files_as_skipped(tmp_path):
+    root = write_tree(tmp_path / "p", {**FILES, "pkg/slow.py": "import os\n",
+                                       "hang.py": HANG,
+                                       ".pylintrc": "[MAIN]\nload-plugins=hang\n"})
+    files = ["pkg/m0.py", "pkg/slow.py"]
+    result = analyse(files, str(root), [PYLINT], None, jobs=1, timeout=200,
+                     budget=Budget(seconds=20))
+    assert result.skipped == {"pylint": ["pkg/slow.py"]}
+    assert ("pkg/m0.py", "pylint") in result.covered
+    assert {f.path for f in result.findings} == {"pkg/m0.py"}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -160,9 +205,13 @@ def test_plan_pays_a_slow_start_up_once_per_slot_on_the_best_files():
                                        costs, capacity=2)
     first = tasks[:2]
     assert all(t.source.name == "pylint" for t in first)
-    covered = {f for t in first for f in t.files}
-    assert {f"f{i:02}.py" for i in range(10)} <= covered  # the start-up is worth it there
-    assert sum(t.lines for t in first) * 1e-3 + 2 * 6.0 <= 2 * 20.0
+    planned = [f for t in first for f in t.files[:t.expected_files]]
+    assert {f"f{i:02}.py" for i in range(10)} <= set(planned)  # the start-up pays there
+    assert len(planned) * 500 * 1e-3 + 2 * 6.0 <= 2 * 20.0
+    # pylint streams its findings file by file: the files that did not fit the plan
+    # follow in the same two processes (no more start-ups), cut at the deadline.
+    assert sum(t.source.name == "pylint" for t in tasks) == 2
+    assert all(t.files[t.expected_files:] for t in first)
     assert 0 < summary["planned_units"] < len(units)
     # What does not fit still follows, in reward order, for the engine to skip or run.
     assert {f for t in tasks for f in t.files} == set(lines)

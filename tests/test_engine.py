@@ -97,8 +97,27 @@ def test_batches_cover_all_files_in_order():
     files = [f"f{i:03}.py" for i in range(450)]
     for jobs in (1, 2, 7):
         parts = batches(files, jobs, {f: (i % 13) + 1 for i, f in enumerate(files)})
-        assert [f for part in parts for f in part] == files
+        assert [f for part in parts for f in part] == files  # one folder: contiguous
         assert len(parts) >= min(jobs, len(files)) and max(map(len, parts)) <= 200
+
+
+def test_batches_keep_packages_whole_and_balanced():
+    # Three packages: a split at the middle would cut "b" in two (inferred twice).
+    sizes = {"a": 40, "b": 30, "c": 30}
+    files = [f"src/{p}/{name}" for p, n in sizes.items()
+             for name in ["__init__.py", *(f"m{i}.py" for i in range(n))]]
+    lines = {f: 10 for f in files}
+    parts = batches(files, 2, lines)
+    assert sorted({f.split("/")[1] for f in part} for part in parts) == \
+        sorted([{"a"}, {"b", "c"}], key=sorted)
+    assert all(part == sorted(part, key=files.index) for part in parts)
+    # A package far over a batch's share is still cut, for balance.
+    heavy = {**lines, **{f: 100 for f in files if "/a/" in f}}
+    big = batches(files, 2, heavy)
+    assert len(big) == 2 and all(any("/a/" in f for f in part) for part in big)
+    halves = [sum(heavy[f] for f in part) for part in big]
+    assert abs(halves[0] - halves[1]) <= 100
+    assert sorted(f for part in big for f in part) == sorted(files)
 
 
 def test_output_order_is_the_same_for_any_jobs(tmp_path, baseline_model_path):
