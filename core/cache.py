@@ -194,6 +194,10 @@ class Cache:
     def put_derived(self, items: dict[str, object]) -> None:
         self._put_json("derived", items)
 
+    def has_derived(self, key: str) -> bool:
+        """Whether ``key`` has a derived value, without reading (decoding) it."""
+        return bool(self._query("SELECT 1 FROM derived WHERE key = ?", [key]))
+
     def get_modules(self, digests: Sequence[str]) -> dict[str, dict]:
         """Cached per-content module facts (imports, syntax digest) by content digest."""
         return self._get_json("modules", "digest", digests)  # type: ignore[return-value]

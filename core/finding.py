@@ -37,15 +37,16 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping (used by caches and the JSON reporter)."""
         # perf: dataclasses.asdict deep-copies recursively; every field is a scalar.
-        return {name: getattr(self, name) for name in _FIELD_NAMES}
+        return {name: getattr(self, name) for name in FIELD_NAMES}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
         """Rebuild a finding from :meth:`to_dict` output, ignoring unknown keys."""
-        return cls(**{k: v for k, v in data.items() if k in _FIELD_NAMES})
+        return cls(**{k: v for k, v in data.items() if k in FIELD_NAMES})
 
 
-_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Finding))
+#: The fields of a finding, in declaration order (that of :meth:`Finding.to_dict`).
+FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Finding))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,7 @@ from lintrank.core.cache import Cache
 from lintrank.core.config import Settings
 from lintrank.core.features import schema_id
 from lintrank.core.files import read_regular
-from lintrank.core.finding import Finding, ScoredFinding
+from lintrank.core.finding import FIELD_NAMES, Finding, ScoredFinding
 from lintrank.core.history import git_root
 from lintrank.core.plugin_manager import get_plugin_manager
 from lintrank.models import DEFAULT_MODEL, project_model_path
@@ -73,7 +74,8 @@ def memo_key(findings: Sequence[Finding], settings: Settings, basis: Basis | Non
     contents = contents or {}
     # Hosts may hand the same findings over in another order (pylint -j replays
     # them as its workers finish): the key and the stored places ignore the order.
-    text = [repr(tuple(f.to_dict().values())) for f in findings]
+    # perf: the fields as one tuple in C (to_dict's values, in the same order).
+    text = [repr(_fields(f)) for f in findings]
     order = tuple(sorted(range(len(findings)), key=text.__getitem__))
     digest = hashlib.blake2b(digest_size=16)
     for part in (*basis.parts, *(text[i] for i in order)):
@@ -86,6 +88,9 @@ def memo_key(findings: Sequence[Finding], settings: Settings, basis: Basis | Non
     return Memo(basis.slot, digest.hexdigest(), order)
 
 
+_fields = operator.attrgetter(*FIELD_NAMES)
+
+
 def remembers(cache: Cache | None, settings: Settings) -> bool:
     """Whether a ranking is remembered for ``settings`` (a warm run, most likely).
 
@@ -93,8 +98,7 @@ def remembers(cache: Cache | None, settings: Settings) -> bool:
     """
     if cache is None or not cache.enabled or not _memoised(settings):
         return False
-    slot = _slot(_settings_text(settings))
-    return isinstance(cache.get_derived([slot]).get(slot), dict)
+    return cache.has_derived(_slot(_settings_text(settings)))
 
 
 def recall(cache: Cache | None, memo: Memo | None, findings: Sequence[Finding]

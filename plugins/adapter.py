@@ -89,22 +89,25 @@ class HostScoring:
         return self._remembered
 
     def prepare(self) -> None:
-        """Start preparing now, unless :meth:`remembered`.
+        """Start preparing on threads now: the memo's git state always, and unless
+        :meth:`remembered`, the model and the git history.
 
-        Starts threads: call it only where the host forks no more processes. A
-        failure here only leaves the preparation to :meth:`score`, which reports it.
+        Threads: call it only where the host forks no more processes. A failure
+        here only leaves the work to :meth:`score`, which reports it.
         """
-        if self._preparer is not None:
+        if self._basis is not None or self._preparer is not None:
             return
         try:
-            if not self.remembered():
-                from lintrank.core.memo import memo_basis
+            from lintrank.core.memo import memo_basis
+
+            warm = self.remembered()  # first: it builds the plugin manager, here
+            self._basis = _Deferred(memo_basis, self.settings)  # runs git status
+            if not warm:
                 from lintrank.core.prepare import Preparer
 
                 preparer = Preparer(self.settings, self._open())
                 preparer.start()
                 self._preparer = preparer
-                self._basis = _Deferred(memo_basis, self.settings)  # runs git status
         except Exception:  # noqa: BLE001 - the host's checks must go on regardless
             self._preparer = None
 

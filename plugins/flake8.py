@@ -89,25 +89,14 @@ class LintrankFormatter(BaseFormatter):
         try:
             warm = self._scoring.remembered()
         except Exception:  # noqa: BLE001 - then scoring reports it, after the checks
-            warm = True
+            return
         if not warm:
-            self._prepare_while_checking()
-
-    def _prepare_while_checking(self) -> None:
-        """A cold run: scoring is prepared while flake8 checks the files.
-
-        The workers build the code contexts from their trees (their spool is named
-        now, before they fork); the model and the git history are prepared on
-        threads from the pool's creation (threads before its fork are unsafe), or
-        now when no pool will be made.
-        """
-        assert self._scoring is not None
-        try:
-            import lintrank.core.context  # noqa: F401 - imported once, before the fork
-
-            self._spool = ContextSpool()
-        except Exception:  # noqa: BLE001 - without a spool the files are parsed later
-            self._spool = None
+            # The workers build the code contexts from their trees: their spool is
+            # named now, before they fork.
+            self._spool = _spool()
+        # Scoring is prepared while flake8 checks, on threads: from the pool's
+        # creation (threads before its fork are unsafe), or now when no pool will be
+        # made.
         jobs = getattr(self.options, "jobs", None)
         if jobs is not None and not jobs.is_auto and jobs.n_jobs <= 1:
             self._scoring.prepare()
@@ -198,3 +187,13 @@ def _finding(error: Violation, root: str) -> Finding:
                    column=max(error.column_number - 1, 0),
                    severity=severity_of("flake8", error.code),
                    category=error.code.rstrip("0123456789"))
+
+
+def _spool() -> ContextSpool | None:
+    """A spool for the workers' contexts; None (they are parsed later) if it fails."""
+    try:
+        import lintrank.core.context  # noqa: F401 - imported once, before the fork
+
+        return ContextSpool()
+    except Exception:  # noqa: BLE001 - without a spool the files are parsed later
+        return None

@@ -57,6 +57,24 @@ def test_a_repeat_is_recalled_equal_in_any_order(project, tmp_path):
     assert _ranked(score(shuffled, settings)) == _ranked(first)
 
 
+def test_hosts_learn_whether_a_ranking_is_remembered_before_any_finding(project, tmp_path):
+    settings = _settings(project, tmp_path)
+    cache = open_cache(settings)
+    assert not memo.remembers(cache, settings)
+    score(_findings(), settings)
+    assert memo.remembers(cache, settings)
+    assert not memo.remembers(cache, dataclasses.replace(settings, threshold=0.5))
+    assert not memo.remembers(cache, dataclasses.replace(settings, new_only=True))
+    cache.close()
+
+
+def test_a_basis_and_contents_given_make_the_same_key(project, tmp_path):
+    settings = _settings(project, tmp_path)
+    contents = {"pkg/app.py": (project / "pkg" / "app.py").read_bytes()}
+    assert _key(settings) == memo.memo_key(_findings(), settings, memo.memo_basis(settings),
+                                           contents)
+
+
 def test_every_input_that_moves_changes_the_key(project, tmp_path):
     settings = _settings(project, tmp_path)
     base = _key(settings)
