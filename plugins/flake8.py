@@ -93,7 +93,7 @@ class LintrankFormatter(BaseFormatter):
         if not warm:
             # The workers build the code contexts from their trees: their spool is
             # named now, before they fork.
-            self._spool = _spool()
+            self._spool = _spool(self._settings.root)
         # Scoring is prepared while flake8 checks, on threads: from the pool's
         # creation (threads before its fork are unsafe), or now when no pool will be
         # made.
@@ -101,7 +101,14 @@ class LintrankFormatter(BaseFormatter):
         if jobs is not None and not jobs.is_auto and jobs.n_jobs <= 1:
             self._scoring.prepare()
         else:
-            self._undo = after_fork(self._scoring.prepare)
+            self._undo = after_fork(self._forked)
+
+    def _forked(self) -> None:
+        """flake8 made its checking processes: prepare, and read their contexts."""
+        assert self._scoring is not None
+        self._scoring.prepare()
+        if self._spool is not None:
+            self._spool.follow()
 
     def format(self, error: Violation) -> str | None:
         """flake8's default line (colours included when enabled)."""
@@ -144,8 +151,7 @@ class LintrankFormatter(BaseFormatter):
         if self._spool is None:
             return {}
         try:
-            assert self._settings is not None
-            return self._spool.contexts({f.path for f in findings}, self._settings.root)
+            return self._spool.contexts({f.path for f in findings})
         except Exception:  # noqa: BLE001 - a broken spool only costs the parse
             return {}
 
@@ -189,11 +195,11 @@ def _finding(error: Violation, root: str) -> Finding:
                    category=error.code.rstrip("0123456789"))
 
 
-def _spool() -> ContextSpool | None:
+def _spool(root: str) -> ContextSpool | None:
     """A spool for the workers' contexts; None (they are parsed later) if it fails."""
     try:
         import lintrank.core.context  # noqa: F401 - imported once, before the fork
 
-        return ContextSpool()
+        return ContextSpool(root)
     except Exception:  # noqa: BLE001 - without a spool the files are parsed later
         return None

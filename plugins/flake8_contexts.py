@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 #: The spool folder, set by the formatter for its run (and so its workers) only.
 SPOOL_ENV = "LINTRANK_FLAKE8_SPOOL"
 
+#: Following the spool stops after this many lines' contexts (files without findings
+#: included): they must not become the run's largest memory (see core/prepare.py).
+FOLLOW_LINES = 300_000
+FOLLOW_SECONDS = 0.05  # how often the follower looks for new records
 _out: dict[tuple[int, str], int] = {}  # (pid, folder) -> this process's spool file
 
 
@@ -87,39 +92,44 @@ def _digest(data: bytes) -> str:
 
 
 class ContextSpool:
-    """The formatter's side: a spool folder for one run, then its contexts."""
+    """The formatter's side: a spool folder for one run, then its contexts.
 
-    def __init__(self) -> None:
+    :meth:`follow` reads the records on a thread while the workers still write them,
+    so that little is left to read once flake8 has checked the last file.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = root
         self.folder = tempfile.mkdtemp(prefix="lintrank-flake8-")
         atexit.register(self._remove)  # should flake8 fail before the formatter stops
         os.environ[SPOOL_ENV] = self.folder  # before flake8 forks: the workers see it
+        self._found: dict[str, Parsed] = {}
+        self._read: dict[str, int] = {}  # spool file -> bytes of it already read
+        self._budget = FOLLOW_LINES
+        self._stop = threading.Event()
+        self._follower: threading.Thread | None = None
 
-    def contexts(self, wanted: Iterable[str], root: str) -> dict[str, Parsed]:
+    def follow(self) -> None:
+        """Read records on a thread from now on (after flake8's fork: a thread)."""
+        if self._follower is None:
+            self._follower = threading.Thread(target=self._follow, name="lintrank-spool",
+                                              daemon=True)
+            self._follower.start()
+
+    def contexts(self, wanted: Iterable[str]) -> dict[str, Parsed]:
         """``{root-relative path: (bytes, context)}`` for the ``wanted`` files spooled.
 
         Paths are keyed as :func:`~lintrank.plugins.adapter.relative_path` keys
         findings; a damaged or stale record is left out (its file is parsed later).
         """
-        from lintrank.plugins.adapter import relative_path
-
+        self._halt()
         wanted = set(wanted)
-        found: dict[str, Parsed] = {}
-        for name in sorted(os.listdir(self.folder)):
-            with open(os.path.join(self.folder, name), "rb") as handle:
-                for line in handle:
-                    try:
-                        record = json.loads(line)
-                        path = relative_path(record["path"], root)
-                        if path in wanted and path not in found:
-                            parsed = _context(path, root, record)
-                            if parsed is not None:
-                                found[path] = parsed
-                    except (ValueError, KeyError, TypeError, OSError):
-                        continue
-        return found
+        self._take(wanted)
+        return {path: self._found[path] for path in wanted if path in self._found}
 
     def close(self) -> None:
         """Forget the folder: the variable, this process's own file, the files."""
+        self._halt()
         if os.environ.get(SPOOL_ENV) == self.folder:
             del os.environ[SPOOL_ENV]
         own = _out.pop((os.getpid(), self.folder), None)  # a serial run spools here
@@ -127,6 +137,43 @@ class ContextSpool:
             os.close(own)
         atexit.unregister(self._remove)
         self._remove()
+
+    def _follow(self) -> None:
+        try:
+            while self._budget > 0 and not self._stop.wait(FOLLOW_SECONDS):
+                self._take(None)
+        except Exception:  # noqa: BLE001, S110 - contexts() reads whatever is left
+            pass
+
+    def _halt(self) -> None:
+        self._stop.set()
+        if self._follower is not None:
+            self._follower.join()
+            self._follower = None
+
+    def _take(self, wanted: set[str] | None) -> None:
+        """Turn the complete records not read yet into contexts (those of ``wanted``
+        files; any file's while following, within its line budget)."""
+        from lintrank.plugins.adapter import relative_path
+
+        for name in sorted(os.listdir(self.folder)):
+            with open(os.path.join(self.folder, name), "rb") as handle:
+                handle.seek(self._read.get(name, 0))
+                chunk = handle.read()
+            complete = chunk.rfind(b"\n") + 1  # a record still being written waits
+            self._read[name] = self._read.get(name, 0) + complete
+            for line in chunk[:complete].splitlines():
+                try:
+                    record = json.loads(line)
+                    path = relative_path(record["path"], self.root)
+                    if path in self._found or (wanted is not None and path not in wanted):
+                        continue
+                    parsed = _context(path, self.root, record)
+                except (ValueError, KeyError, TypeError, OSError):
+                    continue
+                if parsed is not None:
+                    self._found[path] = parsed
+                    self._budget -= parsed[1].n_lines
 
     def _remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
