@@ -29,7 +29,7 @@ from lintrank.core.sources import AnalyzerCrash, Source
 from lintrank.core.tasks import (
     CRASHED,
     MAX_BATCH,
-    SAFETY,
+    REPORT_SHARE,
     TIMED_OUT,
     UNREADABLE,
     FileTask,
@@ -65,6 +65,9 @@ class EngineResult:
     skipped: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     covered: set[tuple[str, str]] = dataclasses.field(default_factory=set)
     budget: dict[str, object] | None = None
+    #: A run that analysed every file: (analyzers, lines, capacity), for the base of
+    #: a later ``--budget P%`` (the caller records the whole run's time, scoring too).
+    full_run: tuple[list[str], int, int] | None = None
 
 
 def scan_files(files: Sequence[str], root: str
@@ -221,9 +224,9 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
                              skipped_units=sum(map(len, result.skipped.values())))
     elif tasks and not any(result.cached.values()) and not result.skipped:
         # A whole run's wall time: the base of a later ``--budget P%``.
-        costs.observe_full([n for n, todo in missing.items() if todo],
-                           sum(t.lines for t in tasks),
-                           time.monotonic() - started, capacity)
+        result.full_run = ([n for n, todo in missing.items() if todo],
+                           sum(t.lines for t in tasks), capacity)
+        costs.observe_full(*result.full_run[:2], time.monotonic() - started, capacity)
     costs.save()
     findings.sort(key=lambda f: f.sort_key)
     return result
@@ -258,9 +261,9 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
                     # analyzer's keeps what it finishes: worth it past its start-up.
                     call = startup(task.source.name)
                     if streams(task.source):
-                        # It runs to its deadline: leave scoring and reporting their
-                        # share of the budget (the plan's margin, see tasks.SAFETY).
-                        left -= (1 - SAFETY) * clock.limit
+                        # It runs to its deadline: leave scoring and reporting (of the
+                        # fewer findings a budget run has) their share of the budget.
+                        left -= REPORT_SHARE * clock.limit
                     if left < (2 * call if streams(task.source) else
                                max(call, task.estimate)):
                         skipped.append(task)

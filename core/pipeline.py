@@ -15,6 +15,7 @@ from lintrank.core import diff, notebooks
 from lintrank.core.budget import parse_budget, record_outcomes
 from lintrank.core.cache import Cache, open_cache
 from lintrank.core.config import Settings
+from lintrank.core.costs import CostModel
 from lintrank.core.critical import apply_policy as apply_critical, critical_files
 from lintrank.core.encoding import syntax_broken
 from lintrank.core.engine import EngineResult, Progress, analyse
@@ -104,6 +105,12 @@ def run_check(settings: Settings, progress: Progress | None = None) -> CheckResu
                                  history=ready.history, prepared=ready.parsed)
         results = apply_critical(results, settings.critical, settings.critical_threshold)
         record_outcomes(cache, results, engine.covered)
+        if cache and engine.full_run:
+            # ``--budget P%`` is a share of what a whole run takes, scoring included.
+            tools, lines, capacity = engine.full_run
+            costs = CostModel(cache)
+            costs.observe_full(tools, lines, time.perf_counter() - started, capacity)
+            costs.save()
     finally:
         if cache:
             cache.close()

@@ -23,6 +23,9 @@ MAX_BATCH = 200
 #: times its spread, see CostModel.spread): a batch stopped at the deadline yields
 #: nothing.
 SAFETY = 0.9
+#: The share of a budget left to scoring and reporting: a streaming analyzer's
+#: batch runs until the deadline less this (its unfinished files are skipped).
+REPORT_SHARE = 0.05
 
 
 @dataclasses.dataclass

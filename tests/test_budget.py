@@ -278,3 +278,17 @@ def test_budget_margin_learns_how_planned_batches_ran(tmp_path):
     costs.save()
     assert CostModel(cache).spread("pylint") == pytest.approx(1.5)
     assert CostModel(cache).spread("flake8") == pytest.approx(1.5)
+
+
+def test_a_whole_run_records_its_wall_time_scoring_included(tmp_path, baseline_model_path):
+    write_tree(tmp_path, FILES)
+    cache_dir = tmp_path / "cache"
+    report = check_json("--tools", "flake8", "--jobs", "1", "--cache-dir", str(cache_dir),
+                        "--model", baseline_model_path, cwd=tmp_path)
+    lines = sum(text.count("\n") + 1 for text in FILES.values())
+    cache = Cache(cache_dir)
+    measured = CostModel(cache).measured_full(["flake8"], lines, 1)
+    cache.close()
+    # The base of --budget P% is the whole run as `summary.seconds` reports it
+    # (recorded just before its end), not the analysis alone.
+    assert measured is not None and 0 < measured <= report["summary"]["seconds"]
