@@ -94,14 +94,11 @@ class LintrankFormatter(BaseFormatter):
             # The workers build the code contexts from their trees: their spool is
             # named now, before they fork.
             self._spool = _spool(self._settings.root)
-        # Scoring is prepared while flake8 checks, on threads: from the pool's
-        # creation (threads before its fork are unsafe), or now when no pool will be
-        # made.
-        jobs = getattr(self.options, "jobs", None)
-        if jobs is not None and not jobs.is_auto and jobs.n_jobs <= 1:
-            self._scoring.prepare()
-        else:
-            self._undo = after_fork(self._forked)
+        # Scoring is prepared on threads while flake8's workers check, from the pool's
+        # creation: threads before its fork are unsafe. A serial run checks in this
+        # process, where threads importing numpy would change the module state that
+        # checks may inspect (pylint's astroid fails on that): it prepares nothing.
+        self._undo = after_fork(self._forked)
 
     def _forked(self) -> None:
         """flake8 made its checking processes: prepare, and read their contexts."""

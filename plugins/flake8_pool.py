@@ -5,9 +5,9 @@ A thread started before that fork can hold a lock (the import lock, a logging lo
 that the forked children then inherit held, and deadlock on. The formatter's
 threads therefore start from flake8's pool creation, just after the fork
 (``flake8.checker._try_initialize_processpool`` of flake8 7), so they overlap the
-children's checking. The hook is flake8-internal: where it is missing, or flake8
-checks serially without calling it, :func:`after_fork` never calls back and the
-caller does its work later.
+children's checking while this process only waits for their results. The hook is
+flake8-internal: where it is missing, or flake8 checks serially, :func:`after_fork`
+never calls back and the caller does its work later.
 """
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ _HOOK = "_try_initialize_processpool"
 def after_fork(callback: Callable[[], None]) -> Callable[[], None]:
     """Call ``callback`` once, after flake8 creates its pool; returns an undo.
 
-    ``callback`` runs whether or not the pool could be made (``None``: flake8 then
-    checks serially, with no fork); an exception from it is dropped, the pool is
-    returned all the same. The undo puts flake8's function back when the hook
-    never fired (a serial run), so nothing outlives the run in the module.
+    Not when no pool could be made: flake8 then checks serially in this process,
+    where the callback's threads would run beside the checks. An exception from
+    ``callback`` is dropped, the pool is returned all the same. The undo puts
+    flake8's function back when the hook never fired (a serial run), so nothing
+    outlives the run in the module.
     """
     create = getattr(checker, _HOOK, None)
     if not callable(create):
@@ -36,10 +37,11 @@ def after_fork(callback: Callable[[], None]) -> Callable[[], None]:
     def created(*args: Any, **kwargs: Any) -> Any:
         undo()  # one pool, one call back
         pool = create(*args, **kwargs)
-        try:
-            callback()
-        except Exception:  # noqa: BLE001, S110 - flake8's checks must go on regardless
-            pass
+        if pool is not None:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001, S110 - flake8's checks must go on regardless
+                pass
         return pool
 
     def undo() -> None:

@@ -22,7 +22,7 @@ from pylint.reporters import CollectingReporter, MultiReporter
 from lintrank.core.exceptions import LintrankError
 from lintrank.core.finding import Finding
 from lintrank.core.severity import severity_of
-from lintrank.plugins.adapter import HostScoring, host_settings, relative_path, standing_aside
+from lintrank.plugins.adapter import host_settings, relative_path, score, standing_aside
 
 if TYPE_CHECKING:
     from pylint.lint import PyLinter
@@ -129,8 +129,6 @@ class RankingReporter(MultiReporter):
         self._overrides = overrides
         self._status_before = status_before  # messages emitted before the proxy existed
         self._held: list[Message] = []
-        self._scoring: HostScoring | None = None
-        self._prepared = False
 
     @property  # type: ignore[override]
     def out(self) -> TextIO | None:
@@ -155,27 +153,7 @@ class RankingReporter(MultiReporter):
         self._inner.display_reports(layout)
 
     def on_set_current_module(self, module: str, filepath: str | None) -> None:
-        if not self._prepared:
-            self._prepared = True
-            self._prepare()
         self._inner.on_set_current_module(module, filepath)
-
-    def _prepare(self) -> None:
-        """From the first module on, prepare scoring on threads while pylint checks.
-
-        Only for ``-j 1``: pylint then checks in this process on one core, and forks
-        nothing any more (threads before a fork are unsafe); the files are known.
-        """
-        linter = self.linter
-        if linter is None or getattr(linter.config, "jobs", 0) != 1:
-            return
-        try:
-            settings = host_settings(list(linter.config.files) or ["."], self._overrides,
-                                     "pylint options")
-        except LintrankError:
-            return  # reported where the messages are ranked, as before
-        self._scoring = HostScoring(settings)
-        self._scoring.prepare()
 
     def on_close(self, stats: LinterStats, previous_stats: LinterStats | None) -> None:
         self._inner.on_close(stats, previous_stats)
@@ -185,19 +163,12 @@ class RankingReporter(MultiReporter):
         held, self._held = self._held, []
         if held:
             self._release(held)
-        elif self._scoring is not None:
-            self._scoring.close()  # nothing to rank: no thread outlives the run
-            self._scoring = None
         self._inner.display_messages(layout)
 
     def _release(self, held: list[Message]) -> None:
         linter = self.linter
-        scoring, self._scoring = self._scoring, None
-        if scoring is None:
-            # pylint sets config.files only after load_configuration: resolve it now.
-            scoring = HostScoring(_settings(list(linter.config.files) if linter else [],
-                                            self._overrides))
-        settings = scoring.settings
+        # pylint sets config.files only after load_configuration: resolve the project now.
+        settings = _settings(list(linter.config.files) if linter else [], self._overrides)
         by_id: dict[int, Message] = {}
         findings = []
         for msg in held:
@@ -205,7 +176,7 @@ class RankingReporter(MultiReporter):
             by_id[id(finding)] = msg
             findings.append(finding)
         try:
-            results = scoring.score(findings)
+            results = score(findings, settings)
         except LintrankError as exc:
             print(f"lintrank: {exc}", file=sys.stderr)
             sys.exit(USAGE_ERROR)
