@@ -38,8 +38,17 @@ MIRRORS = Path("/work/.mirror")
 # The code only: the analyzers' defaults apply (pytest's own pylint config turns off
 # nearly every check, which would leave budget mode little to rank).
 MAIN = {"pytest-dev+pytest": ["src", "testing"]}
-DASK = {repo: ["src"] for repo in ("pallets+flask", "pallets+click", "pallets+jinja",
-                                   "pallets+werkzeug", "pallets+itsdangerous", "psf+requests")}
+# Two pylint-heavy trees for Dask: projects that import one another (flask imports
+# werkzeug, jinja, click and itsdangerous: every pylint process that sees flask infers
+# them), and projects that do not (each process infers only its own).
+DASK = {
+    "linked": {repo: ["src"] for repo in ("pallets+flask", "pallets+click", "pallets+jinja",
+                                          "pallets+werkzeug", "pallets+itsdangerous",
+                                          "psf+requests")},
+    "independent": {"pallets+click": ["src"], "pallets+werkzeug": ["src"],
+                    "pallets+itsdangerous": ["src"], "psf+requests": ["src"],
+                    "encode+starlette": ["starlette"], "benoitc+gunicorn": ["gunicorn"]},
+}
 BIG = ["pytest-dev+pytest", "Pylons+pyramid", "Textualize+rich", "aio-libs+aiohttp",
        "pallets+werkzeug", "sqlalchemy+alembic", "pallets+flask", "pallets+click",
        "jazzband+pip-tools", "pallets+jinja", "psf+requests", "pytest-dev+pluggy"]
@@ -290,16 +299,16 @@ def main() -> None:
                   f"{median(rows, 'top decile'):.0f} top-decile findings in "
                   f"{100 * median(rows, f'budget {label} time'):.0f}% of the full run's time "
                   f"(an oracle ordering: {100 * median(rows, f'budget {label} oracle'):.0f}%)")
-    if "dask" not in skip:
-        several = tmp / "several"
-        for repo, paths in DASK.items():
+    for name, projects in ({} if "dask" in skip else DASK).items():
+        several = tmp / f"dask-{name}"
+        for repo, paths in projects.items():
             extract(repo, paths, several / repo)
-        print(f"dask tree: {sum(1 for _ in several.rglob('*.py'))} files from {len(DASK)} "
-              "projects")
+        print(f"dask tree ({name}): {sum(1 for _ in several.rglob('*.py'))} files from "
+              f"{len(projects)} projects")
         rows = [round_dask(several, model, opts.quiet_wait) for _ in range(opts.repeat)]
         for key in rows[0]:
             print(f"  {key:36} {[round(r[key], 3) for r in rows]}")
-        print(f"dask LocalCluster 2 workers vs 1 (pylint only): "
+        print(f"dask LocalCluster 2 workers vs 1 (pylint only, {name} projects): "
               f"{median(rows, 'dask 1 worker') / median(rows, 'dask 2 workers'):.2f}x "
               f"(per round: {[round(r['dask 1 worker'] / r['dask 2 workers'], 2) for r in rows]}"
               f", load {os.getloadavg()[0]:.2f})")
