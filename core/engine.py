@@ -151,7 +151,8 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
                  for name, todo in missing.items()
                  for batch in alone_if_heavy(todo, capacity, lines, costs.estimate(name, 1),
                                              timeout, getattr(by_name[name], "max_batch",
-                                                              MAX_BATCH))]
+                                                              MAX_BATCH),
+                                             by_package=name in CROSS_MODULE)]
         # Longest first: the slow pylint batches start at once, flake8 fills the gaps.
         tasks.sort(key=lambda t: -costs.estimate(t.source.name, t.lines))
     else:

@@ -136,14 +136,16 @@ def _partial(task: FileTask, output: str) -> tuple[list[Finding], set[str]]:
 
 
 def batches(files: list[str], jobs: int, lines: dict[str, int] | None = None,
-            max_batch: int = MAX_BATCH) -> list[list[str]]:
-    """Split into at least ``jobs`` batches of about equal lines, bounded, by package.
+            max_batch: int = MAX_BATCH, by_package: bool = False) -> list[list[str]]:
+    """Split into at least ``jobs`` batches of about equal lines, bounded.
 
-    pylint infers the modules a file imports in every process that analyses it:
-    a package split over two processes, or its importers sent elsewhere, is inferred
-    twice. So packages stay whole where their size allows (only one bigger than a
-    batch's share is cut, into contiguous pieces) and are packed onto the batches
-    largest first, each onto the lightest. Files keep their input order within a
+    ``by_package`` (for pylint): pylint infers the modules a file imports in every
+    process that analyses it, so a package split over two processes, or its
+    importers sent elsewhere, is inferred twice. Packages then stay whole where
+    their size allows (only one over a batch's share by a fifth is cut, into
+    contiguous pieces) and are packed onto the batches largest first, each onto the
+    lightest. Otherwise (an analyzer that sees one file at a time) the batches are
+    contiguous and as even as the files allow. Files keep their input order within a
     batch. The balance is computed first and oversized batches are then cut into
     pieces: closing a batch early at ``max_batch`` files would push all the
     remaining (possibly heavy) files into the last batch and leave a worker idle.
@@ -155,7 +157,8 @@ def batches(files: list[str], jobs: int, lines: dict[str, int] | None = None,
     weight = {f: max((lines or {}).get(f, 1), 1) for f in files}
     target = sum(weight.values()) / count
     pieces = [piece for group in _packages(files)
-              for piece in _contiguous(group, weight, target)]
+              for piece in _contiguous(group, weight, target)] if by_package \
+        else _contiguous(files, weight, target, slack=0.0)
     bins: list[list[str]] = [[] for _ in range(count)]
     load = [0.0] * count
     position = {f: i for i, f in enumerate(files)}
@@ -186,12 +189,14 @@ def _packages(files: list[str]) -> list[list[str]]:
     return list(groups.values())
 
 
-def _contiguous(files: list[str], weight: dict[str, int], target: float
-                ) -> list[list[str]]:
-    """``files`` in contiguous pieces of at most about ``target`` lines each."""
-    # A package up to a fifth over the share stays whole: inferring it twice would
-    # cost more than the imbalance.
-    count = max(1, math.ceil(sum(weight[f] for f in files) / target - 0.2)) if target else 1
+def _contiguous(files: list[str], weight: dict[str, int], target: float,
+                slack: float = 0.2) -> list[list[str]]:
+    """``files`` in contiguous pieces of about ``target`` lines each (a share of up to
+    ``1 + slack`` targets stays one piece)."""
+    # For pylint a package up to a fifth over the share stays whole: inferring it
+    # twice would cost more than the imbalance.
+    count = max(1, math.ceil(sum(weight[f] for f in files) / target - slack - 1e-9)) \
+        if target else 1
     share = sum(weight[f] for f in files) / count
     result: list[list[str]] = [[]]
     acc = 0.0
@@ -206,13 +211,15 @@ def _contiguous(files: list[str], weight: dict[str, int], target: float
 
 
 def alone_if_heavy(files: list[str], jobs: int, lines: dict[str, int], per_line: float,
-                   timeout: float, max_batch: int = MAX_BATCH) -> list[list[str]]:
+                   timeout: float, max_batch: int = MAX_BATCH, by_package: bool = False
+                   ) -> list[list[str]]:
     """:func:`batches`, but a file expected to take over half the per-file timeout
     runs alone: in a batch, it would stretch the batch's limit and every bisection
     step after a timeout (a 10 MB module: minutes instead of ``timeout``)."""
     heavy = {f for f in files if per_line * lines.get(f, 1) > timeout / 2}
     rest = [f for f in files if f not in heavy]
-    return [[f] for f in files if f in heavy] + batches(rest, jobs, lines, max_batch)
+    return [[f] for f in files if f in heavy] + batches(rest, jobs, lines, max_batch,
+                                                        by_package)
 
 
 def make_task(source: Source, files: list[str], root: str, timeout: float,

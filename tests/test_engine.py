@@ -107,13 +107,15 @@ def test_batches_keep_packages_whole_and_balanced():
     files = [f"src/{p}/{name}" for p, n in sizes.items()
              for name in ["__init__.py", *(f"m{i}.py" for i in range(n))]]
     lines = {f: 10 for f in files}
-    parts = batches(files, 2, lines)
+    # An analyzer of one file at a time: contiguous halves, whatever the packages.
+    assert [f for part in batches(files, 2, lines) for f in part] == files
+    parts = batches(files, 2, lines, by_package=True)
     assert sorted({f.split("/")[1] for f in part} for part in parts) == \
         sorted([{"a"}, {"b", "c"}], key=sorted)
     assert all(part == sorted(part, key=files.index) for part in parts)
     # A package far over a batch's share is still cut, for balance.
     heavy = {**lines, **{f: 100 for f in files if "/a/" in f}}
-    big = batches(files, 2, heavy)
+    big = batches(files, 2, heavy, by_package=True)
     assert len(big) == 2 and all(any("/a/" in f for f in part) for part in big)
     halves = [sum(heavy[f] for f in part) for part in big]
     assert abs(halves[0] - halves[1]) <= 100
