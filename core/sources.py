@@ -49,7 +49,8 @@ class Source(Protocol):
 
     Optionally, ``partial(output) -> (findings, finished_files)`` reads the output of
     a run stopped at a deadline (``AnalyzerCrash.output``): budget mode then keeps
-    the findings of the files that run finished instead of losing the whole batch.
+    the findings of the files that run finished (only those: a half-analysed file's
+    are dropped) instead of losing the whole batch.
     """
 
     name: str

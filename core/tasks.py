@@ -258,7 +258,7 @@ def plan_budget(budget: Budget, units: Sequence[Unit], by_name: dict[str, Source
     expected = {id(b): len(b.units) for b in planned}
     later: dict[str, Batch] = {}  # the rest, in reward order, in batches as big
     for unit in plan.left:
-        if streams(by_name[unit.tool]) and plan.extend(unit):
+        if unit.tool in plan.whole and plan.extend(unit):
             continue
         batch = later.get(unit.tool)
         if batch is None or batch.work + unit.cost > max(plan.cap, 4 * costs.per_call(
@@ -298,9 +298,7 @@ class Batch:
 class Schedule:
     """Units placed on ``capacity`` slots of ``usable`` seconds each (greedy)."""
 
-    def __init__(self, capacity: int, usable: float,
-                 sources: dict[str, Source] | None = None) -> None:
-        sources = sources or {}
+    def __init__(self, capacity: int, usable: float, sources: dict[str, Source]) -> None:
         self.usable = max(usable, 0.0)
         self.busy = [0.0] * max(capacity, 1)
         self.open: dict[tuple[int, str, bool], Batch] = {}  # (slot, tool, critical)
@@ -313,6 +311,7 @@ class Schedule:
         # A streaming analyzer's stopped batch keeps its finished files: one batch
         # per slot, one start-up.
         self.cap = self.usable / 2
+        #: Analyzers that stream (a batch stopped at the deadline keeps its files).
         self.whole = {name for name, source in sources.items() if streams(source)}
 
     def add(self, unit: Unit, call: float) -> None:

@@ -38,9 +38,10 @@ class PylintSource(ProjectConfigSource):
         return findings
 
     def partial(self, output: str) -> tuple[list[Finding], set[str]]:
-        """The findings of the files a stopped run finished, and those files."""
+        """A stopped run's findings and the files it finished (the engine keeps
+        only those files' findings)."""
         findings, done, _ = parse(output)
-        return [f for f in findings if f.path in done], done
+        return findings, done
 
 
 def _import_path(root: str) -> str:

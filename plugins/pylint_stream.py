@@ -36,7 +36,7 @@ class StreamReporter(BaseReporter):
         # pylint first parses every file (in order), then lints them in that order;
         # set_current_module announces each file once per pass.
         self._order: list[str] = []
-        self._seen: set[str] = set()
+        self._position: dict[str, int] = {}  # index of each file in ``_order``
         self._done = 0  # files of ``_order`` reported done
 
     def handle_message(self, msg: Message) -> None:
@@ -49,14 +49,13 @@ class StreamReporter(BaseReporter):
     def on_set_current_module(self, module: str, filepath: str | None) -> None:
         if filepath is None:
             return
-        if filepath not in self._seen:  # the parsing pass
-            self._seen.add(filepath)
+        if filepath not in self._position:  # the parsing pass
+            self._position[filepath] = len(self._order)
             self._order.append(filepath)
             return
         # The linting pass reached ``filepath``: every file before it is finished
         # (files pylint could not parse are skipped by this pass: done when passed).
-        position = self._order.index(filepath, self._done)
-        self._finish(position)
+        self._finish(self._position[filepath])
 
     def _finish(self, upto: int) -> None:
         for path in self._order[self._done:upto]:
