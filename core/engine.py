@@ -226,10 +226,11 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
                              spent_seconds=round(time.monotonic() - started, 3),
                              skipped_units=sum(map(len, result.skipped.values())))
     elif tasks and not any(result.cached.values()) and not result.skipped:
-        # A whole run's wall time: the base of a later ``--budget P%``.
+        # A whole run: the caller records its wall time as the base of a later
+        # ``--budget P%`` (a check records it with scoring; the editor server's
+        # one-file runs and feedback's must not replace it).
         result.full_run = ([n for n, todo in missing.items() if todo],
                            sum(t.lines for t in tasks), capacity)
-        costs.observe_full(*result.full_run[:2], time.monotonic() - started, capacity)
     costs.save()
     findings.sort(key=lambda f: f.sort_key)
     return result
@@ -263,12 +264,13 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
                     # stopped: a smaller one further down may still fit. A streaming
                     # analyzer's keeps what it finishes: worth it past its start-up.
                     call = startup(task.source.name)
+                    needed = max(call, task.estimate)
                     if streams(task.source):
                         # It runs to its deadline: leave scoring and reporting (of the
                         # fewer findings a budget run has) their share of the budget.
                         left -= REPORT_SHARE * clock.limit
-                    if left < (2 * call if streams(task.source) else
-                               max(call, task.estimate)):
+                        needed = 2 * call
+                    if left < needed:
                         skipped.append(task)
                         continue
                     task = dataclasses.replace(task, budget_left=left)
