@@ -5,9 +5,12 @@
 For each repository: train LightGBM on all the others (exactly as `lintrank
 train` does, with the same default ``--ignore-features``), score the held-out
 repository, and compare with the baselines (random, analyzer severity order,
-per-code prior learned from the other repositories). Prints a Markdown table:
-one row per held-out repository, then the mean over repositories. ``--drop
-history`` (or ``project``) blanks a feature group to measure what it contributes.
+per-code prior learned from the other repositories). The model is scored twice:
+with the held-out repository's project memory (its past fixes, as after `lintrank
+learn`) and without it (a project that never ran `lintrank learn`). Prints a
+Markdown table: one row per held-out repository, then the mean over repositories.
+``--drop history`` (or ``project``, ``memory``...) blanks a feature group to
+measure what it contributes.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import numpy as np
 
 from lintrank.core import evaluate, train
 from lintrank.core.dataset import load
-from lintrank.core.features import INDEX
+from lintrank.core.features import INDEX, MEMORY_FEATURES
 
 GROUPS = {
     "history": ("file_age_days", "file_commits", "file_commits_90d", "days_since_change",
@@ -28,12 +31,14 @@ GROUPS = {
     "project": ("max_line_length", "line_excess", "code_in_config", "file_noqa_lines",
                 "file_noqa_same_code"),
     "last_change": ("in_last_change", "last_change_distance"),
+    "memory": MEMORY_FEATURES,
 }
-BASELINES = ("model", "prior", "severity", "random")
+BASELINES = ("model", "model without memory", "prior", "severity", "random")
 
 
 def loro(paths: list[str], drop: list[str], params: dict | None = None,
-         ignore: tuple[str, ...] = train.IGNORED_FEATURES) -> dict:
+         ignore: tuple[str, ...] = train.IGNORED_FEATURES,
+         memory_mask: float = train.MEMORY_MASK) -> dict:
     """Per-repository and mean metrics of the model and the baselines."""
     data = load(paths)
     for group in drop:
@@ -46,8 +51,10 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
         test, fit_on = data.subset(held), data.subset(~held)
         if test.y.min() == test.y.max():
             continue  # one class only: no ranking to measure
-        model = train.fit(fit_on.x, fit_on.y, params, ignore)
+        model = train.fit(fit_on.x, fit_on.y, params, ignore, memory_mask)
         scores = {"model": train.predict(model, test.x),
+                  "model without memory": train.predict(model,
+                                                        train.mask_memory(test.x, 1.0)),
                   "prior": evaluate.CodePrior(fit_on).scores(test),
                   "severity": evaluate.severity_scores(test),
                   "random": evaluate.random_scores(test)}
@@ -62,7 +69,8 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
     rate = float(np.mean([r["positives"] / r["rows"] for r in per_repo.values()]))
     return {"repositories": per_repo, "mean": mean, "mean_positive_rate": rate,
             "rows": len(data), "positives": int(data.y.sum()), "dropped": drop,
-            "params": {**train.PARAMS, **(params or {})}, "ignored_features": list(ignore)}
+            "params": {**train.PARAMS, **(params or {})}, "ignored_features": list(ignore),
+            "memory_mask": memory_mask}
 
 
 def markdown(result: dict) -> str:
@@ -100,11 +108,14 @@ def main() -> int:
                         help="blank a feature group or one feature (ablation)")
     parser.add_argument("--ignore-features", metavar="NAME,...", default=None,
                         help="as `lintrank train --ignore-features` (default: the same)")
+    parser.add_argument("--memory-mask", type=float, default=train.MEMORY_MASK,
+                        help="as `lintrank train --memory-mask` (default: the same)")
     parser.add_argument("--params", default="{}",
                         help="JSON object overriding LightGBM parameters (tuning)")
     args = parser.parse_args()
     ignore = train.ignored_features(args.ignore_features)
-    result = loro(args.datasets, args.drop, json.loads(args.params), ignore)
+    result = loro(args.datasets, args.drop, json.loads(args.params), ignore,
+                  args.memory_mask)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(result, handle, indent=2)

@@ -9,16 +9,17 @@ import time
 from importlib.util import find_spec
 
 from lintrank.core.config import Settings, apply, find_root, load_file_options
-from lintrank.core.exceptions import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("learn", help="learn a project model from history and feedback "
                                      "(lintrank[train])",
                        description="Mine the repository's history (fixes, suppressions) "
-                                   "and .lintrank/feedback.jsonl, compare a project model "
-                                   "with the shipped one on the later history, and write "
-                                   ".lintrank/model.onnx only when it ranks better.")
+                                   "and .lintrank/feedback.jsonl; write the project's past "
+                                   "fixes to .lintrank/memory.json (scoring features), "
+                                   "compare a project model with the shipped one on the "
+                                   "later history, and write .lintrank/model.onnx only "
+                                   "when it ranks better (that part needs lintrank[train]).")
     p.add_argument("repo", nargs="?", default=".", metavar="REPO",
                    help="the project (default: .)")
     p.add_argument("--tools", help="analyzers to mine with (default: the project's tools)")
@@ -41,9 +42,10 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     missing = [m for m in ("lightgbm", "onnxmltools", "onnx") if not find_spec(m)]
-    if missing:  # fail before mining, which takes minutes
-        raise UsageError(f"lintrank learn needs the train extra ({', '.join(missing)} "
-                         "missing): pip install 'lintrank[train]'")
+    if missing:  # said before mining, which takes minutes
+        print(f"lintrank learn: the train extra is missing ({', '.join(missing)}): only "
+              "the project memory will be written; pip install 'lintrank[train]' to "
+              "fit a project model too", file=sys.stderr, flush=True)
     root = find_root([args.repo])
     top = learn.check_repo(root)
     settings = Settings(root=root)
@@ -59,9 +61,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         print(f"lintrank learn: mining {top} ({', '.join(settings.tools)}) ...",
               file=sys.stderr, flush=True)
-        rows, outcomes = learn.mine_rows(top, sources, args.max_commits, args.since, jobs,
-                                         mine_cache)
-        verdicts = learn.feedback_rows(root, top, sources, cache, settings.timeout)
+        rows, outcomes, found = learn.mine_rows(top, sources, args.max_commits, args.since,
+                                                jobs, mine_cache)
+        written = learn.save_memory(found, root, top)
+        print(f"project memory: {found.total} past fixes of {len(found.codes)} codes in "
+              f"{len(found.files)} files, written to {os.path.relpath(written)}")
+        if missing:
+            return 0
+        verdicts = learn.feedback_rows(root, top, sources, cache, settings.timeout, found)
     finally:
         if cache:
             cache.close()

@@ -18,6 +18,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--ignore-features", metavar="NAME,...", default=None,
                    help="features the trees must not use (default: "
                         "lintrank.core.train.IGNORED_FEATURES; '' uses all)")
+    p.add_argument("--memory-mask", type=float, default=None, metavar="SHARE",
+                   help="share of rows fitted without their project-memory columns "
+                        "(default: lintrank.core.train.MEMORY_MASK)")
     p.add_argument("--data-manifest", metavar="FILE",
                    help="also write the training data's provenance (repositories, "
                         "commit windows, row counts) as JSON")
@@ -32,8 +35,13 @@ def run(args: argparse.Namespace) -> int:
     if len(data) == 0:
         raise UsageError("the datasets hold no findings")
     ignore = train.ignored_features(args.ignore_features)
-    model = train.fit(data.x, data.y, ignore=ignore)
-    scores = train.predict(model, data.x)
+    mask = train.MEMORY_MASK if args.memory_mask is None else args.memory_mask
+    if not 0.0 <= mask <= 1.0:
+        raise UsageError(f"--memory-mask must be between 0 and 1, not {mask}")
+    model = train.fit(data.x, data.y, ignore=ignore, memory_mask=mask)
+    # The default threshold keeps --keep of the findings of a project without a
+    # memory (no `lintrank learn` yet): what a new user meets first.
+    scores = train.predict(model, train.mask_memory(data.x, 1.0))
     threshold = args.threshold if args.threshold is not None else train.choose_threshold(
         scores, args.keep)
     blob = train.to_onnx(model, args.name, threshold)
@@ -44,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     sha = train.write_model(blob, args.out, {
         "name": args.name, "threshold": threshold, "rows": len(data),
         "positives": int(data.y.sum()), "repositories": repos,
-        "ignored_features": list(ignore)})
+        "ignored_features": list(ignore), "memory_mask": mask})
     if args.data_manifest:
         train.write_data_manifest(data, args.data_manifest)
     print(f"lintrank train: {len(data)} findings from {len(repos)} repositories, "

@@ -1,4 +1,9 @@
-"""Read mined datasets (gzip JSON lines written by ``lintrank mine``) into arrays."""
+"""Read mined datasets (gzip JSON lines written by ``lintrank mine``) into arrays.
+
+Mined rows hold the per-finding features (``ROW_FEATURES``); the project-memory
+columns are computed here from the rows' own outcomes and times, past-only per
+repository (:func:`lintrank.core.memory.past_columns`).
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -9,7 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from lintrank.core.exceptions import UsageError
-from lintrank.core.features import N_FEATURES, schema_id
+from lintrank.core.features import N_ROW_FEATURES, row_schema_id
+from lintrank.core.memory import past_columns
 
 
 @dataclasses.dataclass
@@ -41,6 +47,9 @@ def load(paths: Sequence[str]) -> Dataset:
     """Load and concatenate datasets; all must use this lintrank's feature schema."""
     rows: list[list[float]] = []
     labels, commits, repos, tools, codes, severities = [], [], [], [], [], []
+    times: list[float] = []
+    paths_of: list[str] = []
+    outcomes: list[str] = []
     metas: list[dict] = []
     for path in paths:
         try:
@@ -55,13 +64,16 @@ def load(paths: Sequence[str]) -> Dataset:
                 except ValueError as exc:
                     raise UsageError(f"{path}:{n + 1}: not a JSON line") from exc
                 if "meta" in item:
-                    if item["meta"].get("schema") != schema_id():
+                    if item["meta"].get("schema") != row_schema_id():
                         raise UsageError(
                             f"{path} was mined with feature schema "
-                            f"{item['meta'].get('schema')!r}, this lintrank uses "
-                            f"{schema_id()!r}; mine it again")
+                            f"{item['meta'].get('schema')!r}, this lintrank mines "
+                            f"{row_schema_id()!r}; mine it again")
                     metas.append(item["meta"])
                     continue
+                if len(item["x"]) != N_ROW_FEATURES:
+                    raise UsageError(f"{path}:{n + 1}: {len(item['x'])} features, the "
+                                     f"schema has {N_ROW_FEATURES}; mine it again")
                 rows.append([np.nan if v is None else v for v in item["x"]])
                 labels.append(item["label"])
                 commits.append(f"{item['repo']}@{item['commit']}")
@@ -69,6 +81,10 @@ def load(paths: Sequence[str]) -> Dataset:
                 tools.append(item["tool"])
                 codes.append(item["code"])
                 severities.append(item.get("severity", "warning"))
-    x = np.asarray(rows, dtype=np.float32).reshape(-1, N_FEATURES)
+                times.append(float(item["time"]))
+                paths_of.append(item["path"])
+                outcomes.append(item["outcome"])
+    x = np.hstack([np.asarray(rows, dtype=np.float32).reshape(-1, N_ROW_FEATURES),
+                   past_columns(repos, times, paths_of, tools, codes, outcomes)])
     return Dataset(x, np.asarray(labels, dtype=np.int8), commits, repos, tools, codes,
                    severities, metas)

@@ -18,11 +18,15 @@ from lintrank.core.finding import SEVERITIES, Finding
 from lintrank.core.history import FileHistory
 from lintrank.core.severity import split_code
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
+#: The per-finding part (everything but the project memory) is what ``lintrank mine``
+#: writes; its own version lets schema-3 datasets be used without re-mining, the
+#: memory columns being computed from the mined rows (:mod:`lintrank.core.memory`).
+ROW_SCHEMA_VERSION = "3"
 TOOLS = ("flake8", "pylint", "ruff")
 MISSING = math.nan
 
-FEATURES: tuple[str, ...] = (
+ROW_FEATURES: tuple[str, ...] = (
     # finding metadata
     "tool", "code_letter", "code_number", "severity",
     # code context (ast)
@@ -45,14 +49,29 @@ FEATURES: tuple[str, ...] = (
     # file part of it, and how far is the flagged line from its lines
     "in_last_change", "last_change_distance",
 )
+#: The project's own past (``lintrank learn``'s mining, :mod:`lintrank.core.memory`):
+#: fixes of this (tool, code), fixes in this file, all fixes, and this code's share.
+MEMORY_FEATURES: tuple[str, ...] = (
+    "project_code_fixes", "project_file_fixes", "project_fixes", "project_code_fix_share",
+)
+FEATURES = ROW_FEATURES + MEMORY_FEATURES
+N_ROW_FEATURES = len(ROW_FEATURES)
 N_FEATURES = len(FEATURES)
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 
 def schema_id() -> str:
     """Version plus a digest of the names: a renamed feature is a new schema."""
-    digest = hashlib.sha256(",".join(FEATURES).encode()).hexdigest()[:8]
-    return f"{SCHEMA_VERSION}:{digest}"
+    return _identify(SCHEMA_VERSION, FEATURES)
+
+
+def row_schema_id() -> str:
+    """The schema of the per-finding rows (:func:`file_features`, mined datasets)."""
+    return _identify(ROW_SCHEMA_VERSION, ROW_FEATURES)
+
+
+def _identify(version: str, names: tuple[str, ...]) -> str:
+    return f"{version}:{hashlib.sha256(','.join(names).encode()).hexdigest()[:8]}"
 
 
 def _letter_value(letters: str) -> float:
@@ -65,7 +84,7 @@ def _letter_value(letters: str) -> float:
 
 def file_features(findings: Sequence[Finding], ctx: FileContext,
                   history: FileHistory | None) -> list[list[float]]:
-    """Return one feature row per finding of one file, in input order."""
+    """Return one per-finding row (``ROW_FEATURES``) per finding of one file, in order."""
     by_code = collections.Counter(f.code for f in findings)
     by_scope: collections.Counter[int] = collections.Counter()
     by_scope_code: collections.Counter[tuple[int, str]] = collections.Counter()

@@ -6,6 +6,7 @@ import fnmatch
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Iterable, Iterator
 
 #: Folders no analyzer should descend into (flake8's and ruff's defaults, plus ours).
@@ -110,3 +111,18 @@ def inside_project(root: str, value: str, absolute_ok: bool = True) -> str:
         kind = "relative path" if not os.path.isabs(expanded) else "path"
         raise ValueError(f"{kind} {value!r} leads outside the project root {top}; {way_out}")
     return full
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: readers
+    see the old file or the new one, never half of one."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".lintrank-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

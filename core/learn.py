@@ -21,9 +21,10 @@ import time
 import warnings
 
 import numpy as np
-from lintrank.core import evaluate, feedback
+from lintrank.core import evaluate, feedback, memory
 from lintrank.core.cache import Cache
 from lintrank.core.exceptions import ModelError, UsageError
+from lintrank.core.memory import ProjectMemory
 from lintrank.core.onnx_model import RewardModel, load_model
 from lintrank.models import project_model_path
 
@@ -84,29 +85,52 @@ class LearnReport:
 
 
 def mine_rows(top: str, sources: list, max_commits: int | None, since: str | None,
-              jobs: int, cache_dir: str) -> tuple[Rows, dict[str, int]]:
-    """The repository's mined findings as rows, plus outcome counts."""
+              jobs: int, cache_dir: str) -> tuple[Rows, dict[str, int], ProjectMemory]:
+    """The repository's mined findings as rows, outcome counts, and its fix memory.
+
+    Each row's memory columns count the fixes before its own commit (as in training
+    data); the returned memory counts every fix mined, for scoring from now on.
+    """
+    from lintrank.core.features import N_ROW_FEATURES
     from lintrank.core.mine import MineOptions, mine
 
     options = MineOptions(repo=top, name=os.path.basename(top), since=since,
                           max_commits=max_commits, jobs=jobs, cache_dir=cache_dir)
     xs, ys, times, commits = [], [], [], []
+    paths, tools, codes, kinds = [], [], [], []
     outcomes: dict[str, int] = {}
     for row in mine(options, sources):
         xs.append([math.nan if v is None else v for v in row["x"]])
         ys.append(int(row["label"]))
         times.append(float(row["time"]))
         commits.append(row["commit"])
+        paths.append(row["path"])
+        tools.append(row["tool"])
+        codes.append(row["code"])
+        kinds.append(row["outcome"])
         outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + 1
-    from lintrank.core.features import N_FEATURES
+    x = np.hstack([np.asarray(xs, dtype=np.float32).reshape(-1, N_ROW_FEATURES),
+                   memory.past_columns([top] * len(xs), times, paths, tools, codes, kinds)])
+    return (Rows(x, np.asarray(ys, dtype=np.int8), np.asarray(times), commits), outcomes,
+            memory.summarise(paths, tools, codes, kinds))
 
-    x = np.asarray(xs, dtype=np.float32).reshape(-1, N_FEATURES)
-    return Rows(x, np.asarray(ys, dtype=np.int8), np.asarray(times), commits), outcomes
+
+def save_memory(found: ProjectMemory, root: str, top: str) -> str:
+    """Write the memory with paths relative to ``root`` (as findings are) under it."""
+    from lintrank.core.history_cache import head_sha
+
+    rebased = ProjectMemory(found.codes, {
+        os.path.relpath(os.path.join(top, path), root).replace(os.sep, "/"): n
+        for path, n in found.files.items()}, found.total)
+    return str(memory.save(rebased, root, head_sha(top)))
 
 
 def feedback_rows(root: str, top: str, sources: list, cache: Cache | None,
-                  timeout: float) -> Rows:
-    """One row per latest verdict whose finding the analyzers still report."""
+                  timeout: float, known: ProjectMemory | None = None) -> Rows:
+    """One row per latest verdict whose finding the analyzers still report.
+
+    ``known``: the project's memory with git-top-relative paths (verdicts are given
+    today, so it is the whole mined history's)."""
     from lintrank.core.context import read_source
     from lintrank.core.engine import analyse
     from lintrank.core.features import N_FEATURES
@@ -136,7 +160,7 @@ def feedback_rows(root: str, top: str, sources: list, cache: Cache | None,
                 labels.append(int(entry.useful))
     # Densities count every finding of the file, as when `check` scores it.
     everything = [f for f in found if os.path.normpath(f.path) in by_file]
-    x = feature_matrix(everything, top, repo_history(top))
+    x = feature_matrix(everything, top, repo_history(top), memory=known)
     position = {id(f): i for i, f in enumerate(everything)}
     x = x[[position[id(f)] for f in matched]].reshape(-1, N_FEATURES)
     return Rows(x, np.asarray(labels, dtype=np.int8), np.full(len(labels), time.time()),

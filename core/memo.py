@@ -29,7 +29,7 @@ from lintrank.core.files import read_regular
 from lintrank.core.finding import FIELD_NAMES, Finding, ScoredFinding
 from lintrank.core.history import git_root
 from lintrank.core.plugin_manager import get_plugin_manager
-from lintrank.models import DEFAULT_MODEL, project_model_path
+from lintrank.models import DEFAULT_MODEL, project_memory_path, project_model_path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +58,10 @@ def memo_basis(settings: Settings) -> Basis | None:
     settings_text = _settings_text(settings)
     return Basis(_slot(settings_text), (
         __version__, schema_id(), settings_text, *_model_files(settings),
-        _git_state(settings.root) if settings.history else "no history"))
+        _git_state(settings.root) if settings.history else "no history",
+        # `lintrank learn` rewrites the project memory without touching any file checked.
+        _file_digest(str(project_memory_path(settings.root))).decode()
+        if settings.history else ""))
 
 
 def memo_key(findings: Sequence[Finding], settings: Settings, basis: Basis | None = None,

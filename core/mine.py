@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 
 from lintrank.core.context import FileContext, build_context
-from lintrank.core.features import FEATURES, file_features, schema_id
+from lintrank.core.features import ROW_FEATURES, file_features, row_schema_id
 from lintrank.core.finding import Finding
 from lintrank.core.gitwalk import BlobReader, Commit, FileChange, changed_files, full_log, mainline
 from lintrank.core.history import HistoryStats, Ranges
@@ -225,8 +225,8 @@ def write_dataset(rows: Iterator[dict], out: str, meta: dict) -> tuple[int, int]
     n = positives = 0
     try:
         with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as handle:
-            handle.write(json.dumps({"meta": {**meta, "schema": schema_id(),
-                                              "features": list(FEATURES)}}) + "\n")
+            handle.write(json.dumps({"meta": {**meta, "schema": row_schema_id(),
+                                              "features": list(ROW_FEATURES)}}) + "\n")
             for row in rows:
                 handle.write(json.dumps(row) + "\n")
                 n += 1

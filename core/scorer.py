@@ -12,10 +12,11 @@ import numpy as np
 
 from lintrank.core.cache import Cache
 from lintrank.core.context import FileContext, build_context, read_source, source_text
-from lintrank.core.features import N_FEATURES, file_features, schema_id
+from lintrank.core.features import N_FEATURES, N_ROW_FEATURES, file_features, row_schema_id
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.history import FileHistory
+from lintrank.core.memory import ProjectMemory, fill
 from lintrank.core.onnx_model import RewardModel
 
 #: A file read and parsed ahead of scoring: its bytes (for the row-cache key) and context.
@@ -27,12 +28,15 @@ def feature_matrix(findings: Sequence[Finding], root: str,
                    history: dict[str, FileHistory] | None = None,
                    contexts: dict[str, FileContext] | None = None,
                    cache: Cache | None = None,
-                   prepared: dict[str, Parsed] | None = None) -> np.ndarray:
+                   prepared: dict[str, Parsed] | None = None,
+                   memory: ProjectMemory | None = None) -> np.ndarray:
     """Feature rows for ``findings`` in order; each file is read and parsed once.
 
     With a cache, a file's rows are reused while its content, its findings and its
     history are unchanged, so a warm run parses nothing (the parse is most of the
     scoring cost on a large tree). ``prepared`` files were read and parsed already.
+    ``memory`` fills the project-memory columns (missing without it); they are not
+    cached with the rows, as ``lintrank learn`` moves them without any file changing.
     """
     rows = np.zeros((len(findings), N_FEATURES), dtype=np.float32)
     by_file: dict[str, list[int]] = collections.defaultdict(list)
@@ -48,7 +52,7 @@ def feature_matrix(findings: Sequence[Finding], root: str,
         key = keys.get(path)
         cached = _cached_rows(hits.get(key) if key else None, len(indices))
         if cached is not None:
-            rows[indices] = cached
+            rows[indices, :N_ROW_FEATURES] = cached
             continue
         ctx = contexts.get(path) or (prepared[path][1] if path in prepared else
                                      context_of(path, data[path]) if path in data else
@@ -56,11 +60,12 @@ def feature_matrix(findings: Sequence[Finding], root: str,
         file_rows = file_features([findings[i] for i in indices], ctx,
                                   history.get(path.replace(os.sep, "/")))
         file_matrix = np.asarray(file_rows, dtype=np.float32)
-        rows[indices] = file_matrix
+        rows[indices, :N_ROW_FEATURES] = file_matrix
         if key:
             fresh[key] = _stored_rows(file_matrix)
     if fresh and cache:
         cache.put_derived(fresh)
+    fill(rows, N_ROW_FEATURES, findings, memory)
     return rows
 
 
@@ -83,7 +88,7 @@ def _row_keys(by_file: dict[str, list[int]], findings: Sequence[Finding], root: 
                 data[path] = read_regular(os.path.join(root, path))
             except OSError:
                 continue
-        digest = hashlib.blake2b(schema_id().encode(), digest_size=16)
+        digest = hashlib.blake2b(row_schema_id().encode(), digest_size=16)
         digest.update(path.encode("utf-8", "replace") + b"\0" + data[path] + b"\0")
         digest.update(repr([(findings[i].tool, findings[i].code, findings[i].line,
                              findings[i].severity) for i in indices]).encode())
@@ -116,9 +121,9 @@ def _cached_rows(hit: object, count: int) -> np.ndarray | None:
         raw = base64.b64decode(hit, validate=True)
     except (binascii.Error, ValueError):
         return None
-    if len(raw) != count * N_FEATURES * _ROW_DTYPE.itemsize:
+    if len(raw) != count * N_ROW_FEATURES * _ROW_DTYPE.itemsize:
         return None
-    return np.frombuffer(raw, dtype=_ROW_DTYPE).reshape(count, N_FEATURES)
+    return np.frombuffer(raw, dtype=_ROW_DTYPE).reshape(count, N_ROW_FEATURES)
 
 
 def context_of(path: str, data: bytes) -> FileContext:

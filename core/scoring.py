@@ -16,6 +16,7 @@ from lintrank.core.explain_cache import explanations
 from lintrank.core.finding import Finding, ScoredFinding
 from lintrank.core.history import FileHistory
 from lintrank.core.history_cache import project_history
+from lintrank.core.memory import load as load_memory
 from lintrank.core.onnx_model import RewardModel, load_or_fallback
 from lintrank.core.plugin_manager import get_plugin_manager
 from lintrank.core.policy import rank
@@ -53,7 +54,9 @@ def score_findings(findings: list[Finding], settings: Settings, model: RewardMod
     if history is None:
         history = project_history(settings.root, cache) \
             if settings.history and findings else {}
-    rows = feature_matrix(findings, settings.root, history, contexts, cache, prepared)
+    # The project's past fixes come with its history: `history = false` leaves them out too.
+    memory = load_memory(settings.root) if settings.history and findings else None
+    rows = feature_matrix(findings, settings.root, history, contexts, cache, prepared, memory)
     changed = diff.for_settings(settings)
     if changed is not None:  # after the features: densities still count every finding
         subset = diff.select(findings, changed, settings)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lintrank.core.exceptions import UsageError
-from lintrank.core.features import INDEX, N_FEATURES, schema_id
+from lintrank.core.files import atomic_write
+from lintrank.core.features import INDEX, N_FEATURES, N_ROW_FEATURES, schema_id
 from lintrank.core.onnx_model import (
     META_KIND,
     META_NAME,
@@ -43,6 +43,10 @@ PARITY_TOLERANCE = 1e-5
 #: AUC and within-commit AUC over three seeds (models/MODEL_CARD.md). ``line_excess``
 #: keeps what the line length says about a finding.
 IGNORED_FEATURES: tuple[str, ...] = ("file_age_days", "max_line_length")
+#: Share of training rows whose project-memory columns are blanked before fitting.
+#: A checked project has a memory only after `lintrank learn`; the trees must rank
+#: well in both regimes, and a random half teaches them what "missing" looks like.
+MEMORY_MASK = 0.5
 
 
 def _require() -> tuple[Any, Any]:
@@ -56,18 +60,30 @@ def _require() -> tuple[Any, Any]:
 
 
 def fit(x: np.ndarray, y: np.ndarray, params: dict[str, Any] | None = None,
-        ignore: tuple[str, ...] | list[str] = ()) -> Any:
+        ignore: tuple[str, ...] | list[str] = (), memory_mask: float = MEMORY_MASK) -> Any:
     """Fit a binary LightGBM classifier; returns the fitted ``LGBMClassifier``.
 
     ``ignore`` names features the trees must not use (`lintrank train` passes
-    ``IGNORED_FEATURES`` unless told otherwise).
+    ``IGNORED_FEATURES`` unless told otherwise); ``memory_mask`` is the share of rows
+    fitted without their project-memory columns.
     """
     lightgbm, _ = _require()
     if len(set(y.tolist())) < 2:
         raise UsageError("the training data needs both fixed and persisting findings")
-    model = lightgbm.LGBMClassifier(**{**PARAMS, **(params or {})})
-    model.fit(blank(x, ignore), y)
+    merged = {**PARAMS, **(params or {})}
+    model = lightgbm.LGBMClassifier(**merged)
+    model.fit(mask_memory(blank(x, ignore), memory_mask, merged.get("random_state", 0)), y)
     return model
+
+
+def mask_memory(x: np.ndarray, share: float, seed: int = 0) -> np.ndarray:
+    """``x`` with the memory columns of a random ``share`` of rows missing (seeded)."""
+    if share <= 0 or x.shape[1] == N_ROW_FEATURES:
+        return x
+    x = np.array(x, dtype=np.float32, copy=True)
+    chosen = np.random.default_rng(seed).random(len(x)) < share
+    x[np.ix_(chosen, np.arange(N_ROW_FEATURES, x.shape[1]))] = np.nan
+    return x
 
 
 def ignored_features(option: str | None) -> tuple[str, ...]:
@@ -177,9 +193,9 @@ def write_model(data: bytes, out: str, info: dict[str, Any]) -> str:
     manifest = {**info, "sha256": sha, "schema": schema_id(), "kind": "learned"}
     previous = _vouched_hash(out, path)
     if previous and previous != sha:
-        _atomic_write(path, _dump({**manifest, "accepted": [sha, previous]}))
-    _atomic_write(out, data)
-    _atomic_write(path, _dump(manifest))
+        atomic_write(path, _dump({**manifest, "accepted": [sha, previous]}))
+    atomic_write(out, data)
+    atomic_write(path, _dump(manifest))
     return sha
 
 
@@ -219,20 +235,7 @@ def write_data_manifest(data: Any, out: str) -> None:
             "tools": meta.get("tools"), "rows": rows, "positives": positives})
     doc = {"schema": schema_id(), "rows": len(data), "positives": int(data.y.sum()),
            "repositories": sorted(repositories, key=lambda r: str(r["repo"]))}
-    _atomic_write(out, (json.dumps(doc, indent=2) + "\n").encode())
-
-
-def _atomic_write(path: str, data: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".lintrank-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write(out, (json.dumps(doc, indent=2) + "\n").encode())
 
 
 def choose_threshold(scores: np.ndarray, keep: float = 0.1) -> float:

@@ -6,7 +6,7 @@ import textwrap
 
 from lintrank.core.context import (IN_EXCEPT, IN_LOOP, IN_TRY, STMT_KINDS, build_context,
                                    is_test_path)
-from lintrank.core.features import FEATURES, INDEX, N_FEATURES, file_features, schema_id
+from lintrank.core.features import FEATURES, INDEX, N_ROW_FEATURES, file_features, schema_id
 from lintrank.core.finding import Finding
 
 SOURCE = textwrap.dedent("""\
@@ -65,7 +65,7 @@ def test_feature_rows_shape_density_and_missing_history():
     ctx = build_context("pkg/box.py", SOURCE)
     findings = [_finding(8), _finding(8, "W291"), _finding(15, "E501")]
     rows = file_features(findings, ctx, None)
-    assert len(rows) == 3 and all(len(r) == N_FEATURES for r in rows)
+    assert len(rows) == 3 and all(len(r) == N_ROW_FEATURES for r in rows)
     assert rows[0][INDEX["file_findings"]] == 3
     assert rows[0][INDEX["file_same_code"]] == 2
     assert rows[0][INDEX["scope_findings"]] == 2

@@ -10,7 +10,7 @@ import pytest
 
 from lintrank.core import evaluate
 from lintrank.core.dataset import load
-from lintrank.core.features import INDEX, N_FEATURES
+from lintrank.core.features import INDEX, N_ROW_FEATURES
 from lintrank.core.finding import SEVERITIES
 from lintrank.core.mine import write_dataset
 
@@ -43,7 +43,7 @@ def _write(path: Path, rows: list[tuple[str, str, str, int]], repo: str = "o/r")
 
 def _x(severity: str) -> list[float | None]:
     """Features: the severity index (what the baseline model reads), rest missing."""
-    x: list[float | None] = [None] * N_FEATURES
+    x: list[float | None] = [None] * N_ROW_FEATURES
     x[INDEX["severity"]] = float(SEVERITIES.index(severity))
     return x
 

@@ -71,7 +71,15 @@ def test_learn_writes_a_better_project_model_that_check_uses(
     assert float(project.split()[-4]) > float(shipped.split()[-4])  # AUC, later history
     assert "wrote .lintrank/model.onnx" in out
     assert (repo / ".lintrank" / "model.onnx").is_file()
-    from lintrank.core import explain
+    from lintrank.core import explain, memory
+
+    # The project memory counts every fix mined: one E225 per round, in its module;
+    # the E501s were silenced, not fixed.
+    known = memory.load(str(repo))
+    assert known is not None and known.total == ROUNDS
+    assert known.codes == {("flake8", "E225"): ROUNDS}
+    assert known.files == {f"pkg/m{r}.py": 1 for r in range(ROUNDS)}
+    assert f"project memory: {ROUNDS} past fixes of 1 codes in {ROUNDS} files" in out
     from lintrank.core.onnx_model import load_model
 
     learned = load_model(str(repo / ".lintrank" / "model.onnx"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lintrank.core.features import INDEX
+from lintrank.core.features import INDEX, N_ROW_FEATURES
 from lintrank.core.labels import lint_intent
 from lintrank.core.matching import LineMap
 from lintrank.core.mine import MineOptions, mine
@@ -252,7 +252,8 @@ def test_mined_features_equal_check_time_features(history, tmp_path):
         i = next(i for i, f in enumerate(findings)
                  if (f.code, f.line) == (row["code"], row["line"]))
         got = [math.nan if v is None else v for v in row["x"]]
-        assert got == pytest.approx(matrix[i].tolist(), rel=1e-6, nan_ok=True)
+        assert got == pytest.approx(matrix[i, :N_ROW_FEATURES].tolist(), rel=1e-6,
+                                    nan_ok=True)
     assert rows[0]["x"][INDEX["in_last_change"]] == 0.0  # c2 changed c.py, not a.py
 
 

@@ -11,7 +11,7 @@ pytest.importorskip("lightgbm")
 pytest.importorskip("onnxmltools")
 
 from lintrank.core import train  # noqa: E402
-from lintrank.core.features import INDEX, N_FEATURES, schema_id  # noqa: E402
+from lintrank.core.features import INDEX, N_FEATURES, N_ROW_FEATURES, schema_id  # noqa: E402
 from lintrank.core.mine import write_dataset  # noqa: E402
 from lintrank.core.onnx_model import load_model  # noqa: E402
 
@@ -34,7 +34,7 @@ def _rows(x: np.ndarray, y: np.ndarray, repo: str) -> list[dict]:
              "path": "a.py", "line": i, "tool": "flake8", "code": f"E{int(i % 7)}01",
              "severity": "style", "outcome": "fixed" if label else "kept", "label": int(label),
              "lint_intent": False,
-             "x": [None if np.isnan(v) else float(v) for v in row]}
+             "x": [None if np.isnan(v) else float(v) for v in row[:N_ROW_FEATURES]]}
             for i, (row, label) in enumerate(zip(x, y))]
 
 
@@ -122,3 +122,14 @@ def test_cli_train_ignores_the_default_features_and_rejects_unknown_ones(tmp_pat
     proc = run_lintrank("train", str(data), "--out", str(out), "--ignore-features", "nope",
                         cwd=tmp_path, check_rc=(2,))
     assert "unknown feature" in proc.stderr
+
+
+def test_memory_mask_blanks_only_memory_columns_of_a_seeded_share():
+    x = np.ones((4000, N_FEATURES), dtype=np.float32)
+    masked = train.mask_memory(x, 0.5, seed=3)
+    blank_rows = np.isnan(masked[:, N_ROW_FEATURES:]).all(axis=1)
+    assert 0.45 < blank_rows.mean() < 0.55
+    assert not np.isnan(masked[:, :N_ROW_FEATURES]).any()
+    assert not np.isnan(masked[~blank_rows]).any()  # a row keeps all or none of its memory
+    assert np.array_equal(masked, train.mask_memory(x, 0.5, seed=3), equal_nan=True)
+    assert train.mask_memory(x, 0.0) is x and np.isnan(train.mask_memory(x, 1.0)[:, -1]).all()

@@ -166,7 +166,7 @@ def test_kill_9_during_model_write(tmp_path, baseline_run):
 
     import numpy as np
 
-    from lintrank.core.features import N_FEATURES
+    from lintrank.core.features import N_ROW_FEATURES
     from lintrank.core.mine import write_dataset
     from lintrank.core.onnx_model import file_sha256
     from tests.helpers import lintrank_exe
@@ -177,7 +177,7 @@ def test_kill_9_during_model_write(tmp_path, baseline_run):
                  "path": "a.py", "line": i, "tool": "flake8", "code": f"E{i % 7}01",
                  "severity": "style", "outcome": "fixed" if label else "kept",
                  "label": int(label), "lint_intent": False,
-                 "x": [float(v) for v in rng.normal(size=N_FEATURES)]}
+                 "x": [float(v) for v in rng.normal(size=N_ROW_FEATURES)]}
                 for i, label in enumerate(rng.random(600) < 0.3)]
         path = tmp_path / f"data-{seed}.jsonl.gz"
         write_dataset(iter(rows), str(path), {"repo": "o/r"})
@@ -255,7 +255,7 @@ def test_model_write_crash_at_each_step_leaves_a_usable_pair(tmp_path, copy, mon
     proto.doc_string = "retrained"  # a different, equally valid model
     new = proto.SerializeToString()
     old = file_sha256(str(copy))
-    real, calls = train._atomic_write, []
+    real, calls = train.atomic_write, []
 
     def crashing(path, data):
         if len(calls) == crash_at:
@@ -263,7 +263,7 @@ def test_model_write_crash_at_each_step_leaves_a_usable_pair(tmp_path, copy, mon
         calls.append(path)
         real(path, data)
 
-    monkeypatch.setattr(train, "_atomic_write", crashing)
+    monkeypatch.setattr(train, "atomic_write", crashing)
     with pytest.raises(KeyboardInterrupt):
         train.write_model(new, str(copy), {})
     load_model.cache_clear()
