@@ -107,7 +107,7 @@ def summarise(paths: Sequence[str], tools: Sequence[str], codes: Sequence[str],
 def save(memory: ProjectMemory, root: str, head: str | None) -> Path:
     """Write the memory atomically (a concurrent ``check`` reads a whole file)."""
     doc = {"format": FORMAT, "head": head, "total": memory.total,
-           "codes": sorted([tool, code, n] for (tool, code), n in memory.codes.items()),
+           "codes": {f"{tool}:{code}": n for (tool, code), n in sorted(memory.codes.items())},
            "files": dict(sorted(memory.files.items()))}
     path = project_memory_path(root)
     atomic_write(str(path), (json.dumps(doc, indent=1) + "\n").encode())
@@ -132,12 +132,19 @@ def load(root: str) -> ProjectMemory | None:
         doc = json.loads(raw)
         if doc.get("format") != FORMAT:
             raise ValueError(f"format {doc.get('format')!r}, expected {FORMAT}")
-        codes = {(str(t), str(c)): _count_value(n) for t, c, n in doc["codes"]}
+        codes = {_code_key(key): _count_value(n) for key, n in doc["codes"].items()}
         files = {str(p): _count_value(n) for p, n in doc["files"].items()}
         return ProjectMemory(codes, files, _count_value(doc["total"]))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         _warn(path, str(exc))
         return None
+
+
+def _code_key(key: str) -> tuple[str, str]:
+    tool, sep, code = str(key).partition(":")
+    if not sep or not tool or not code:
+        raise ValueError(f"not a tool:code key: {key!r}")
+    return tool, code
 
 
 def _count_value(value: object) -> int:

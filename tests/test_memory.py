@@ -60,9 +60,10 @@ def test_summarise_save_and_load_round_trip(tmp_path: Path):
 
 
 @pytest.mark.parametrize("content", [
-    "{not json", '{"format": 99}', '{"format": 1, "codes": [], "files": {}}',
-    '{"format": 1, "codes": [["flake8", "E1", -2]], "files": {}, "total": 1}',
-    '{"format": 1, "codes": [], "files": {"a.py": "many"}, "total": 1}',
+    "{not json", '{"format": 99}', '{"format": 1, "codes": {}, "files": {}}',
+    '{"format": 1, "codes": {"flake8:E1": -2}, "files": {}, "total": 1}',
+    '{"format": 1, "codes": {"E1": 2}, "files": {}, "total": 1}',
+    '{"format": 1, "codes": {}, "files": {"a.py": "many"}, "total": 1}',
     '[1, 2]',
 ])
 def test_a_broken_memory_file_is_ignored_with_a_warning(tmp_path: Path, content: str):
@@ -93,7 +94,7 @@ def test_memory_file_is_written_atomically_as_json(tmp_path: Path):
     path = memory.save(memory.ProjectMemory({("flake8", "F401"): 1}, {"a.py": 1}, 1),
                        str(tmp_path), None)
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert doc["codes"] == [["flake8", "F401", 1]] and doc["total"] == 1
+    assert doc["codes"] == {"flake8:F401": 1} and doc["total"] == 1
     assert [p.name for p in path.parent.iterdir()] == ["memory.json"]  # no temp file left
 
 
