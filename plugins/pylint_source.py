@@ -26,7 +26,9 @@ class PylintSource(ProjectConfigSource):
         # in the user's config does not filter what this source must see in full.
         # Findings stream file by file (see pylint_stream): a run stopped at a
         # deadline still yields its finished files (``partial``).
-        args = ["pylint", f"--load-plugins={STREAM}", "--output-format=lintrank-stream",
+        # pylint_run is `python -m pylint` without its exit teardown and with rarer
+        # garbage collections (the same output, a third to a half less time).
+        args = [RUNNER, f"--load-plugins={STREAM}", "--output-format=lintrank-stream",
                 "--exit-zero", "--reports=n", "--score=n", "--persistent=n", "--jobs=1",
                 "--", *files]
         stdout = run_module(self.name, args, root, timeout,
@@ -114,6 +116,7 @@ def _version() -> str:
 
 
 STREAM = "lintrank.plugins.pylint_stream"
+RUNNER = "lintrank.plugins.pylint_run"
 SOURCE = PylintSource()
 
 

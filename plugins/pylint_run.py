@@ -1,0 +1,52 @@
+"""``python -m lintrank.plugins.pylint_run ARGS``: ``python -m pylint ARGS`` for
+lintrank's pylint source, less two costs a one-shot analyzer process does not need.
+
+* Garbage collection. astroid keeps every module it builds or infers for the whole
+  run, millions of long-lived objects, and CPython's default thresholds (a young
+  collection every 700 allocations) walk them again and again: a third of a
+  batch's time on pytest's tree. Collections run far less often here; the peak
+  memory of a batch did not change (measured on 1, 9 and 118 files).
+* Interpreter teardown. Freeing that object graph at exit took 0.8 s after a
+  one-file run and 3.4 s after 19 files, once pylint had written everything. The
+  process ends with ``os._exit`` after flushing its output, with pylint's status.
+
+The output and exit status are pylint's own (tests/test_sources.py runs both).
+"""
+from __future__ import annotations
+
+import gc
+import os
+import sys
+
+#: Young-generation threshold (default 700): collections about 140x less often.
+YOUNG = 100_000
+
+
+def status(code: object) -> int:
+    """The exit status ``sys.exit(code)`` gives (a message is printed, then 1)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def main() -> None:
+    import pylint
+
+    # As `python -m pylint` does: the project folder (cwd) must not shadow modules.
+    pylint.modify_sys_path()
+    gc.set_threshold(YOUNG, 100, 100)
+    try:
+        pylint.run_pylint(sys.argv[1:])
+        code = 0
+    except SystemExit as exc:
+        code = status(exc.code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # perf: skip freeing astroid's object graph (see above)
+
+
+if __name__ == "__main__":
+    main()
