@@ -173,6 +173,9 @@ def round_cache(tree: Path, model: list[str], budgets: list[str], n: int, quiet:
             path.write_bytes(original)
         out[f"edit {label}"] = statistics.median(seconds)
         out[f"edit {label} reanalysed"] = statistics.median(redone)
+    if not budgets:  # --skip budget
+        shutil.rmtree(cache, ignore_errors=True)
+        return out
     reference = top_decile(cold["report"])
     out["top decile"] = len(reference)
     handle = Cache(cache)
@@ -263,7 +266,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--budget", default="25%,33%,50%", help="comma list of budgets")
     parser.add_argument("--big-files", type=int, default=5000)
-    parser.add_argument("--skip", default="", help="comma list of: cache,dask,rss")
+    parser.add_argument("--skip", default="", help="comma list of: cache,budget,dask,rss")
     parser.add_argument("--model")
     parser.add_argument("--quiet-wait", type=float, default=180.0,
                         help="seconds to wait for an idle machine before the cold, budget "
@@ -278,7 +281,7 @@ def main() -> None:
             extract(repo, paths, tree)
     print(f"cpus: {os.cpu_count()}, load: {os.getloadavg()[0]:.2f}, tree: {tree}")
     if "cache" not in skip:
-        budgets = opts.budget.split(",")
+        budgets = [] if "budget" in skip else opts.budget.split(",")
         rows = [round_cache(tree, model, budgets, n, opts.quiet_wait)
                 for n in range(opts.repeat)]
         for key in rows[0]:
@@ -293,7 +296,7 @@ def main() -> None:
             print(f"one file edited ({label}): {cold / median(rows, 'edit ' + label):6.1f}x "
                   f"faster ({median(rows, f'edit {label} reanalysed'):.0f} analyser-files "
                   "re-analysed)")
-        for label in [f"informed {b}" for b in budgets] + [f"fresh {budgets[0]}"]:
+        for label in [f"informed {b}" for b in budgets] + [f"fresh {b}" for b in budgets[:1]]:
             print(f"budget {label}: "
                   f"{100 * median(rows, f'budget {label} found'):.0f}% of "
                   f"{median(rows, 'top decile'):.0f} top-decile findings in "

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 
+from lintrank.core.collect import fewer_collections
 from lintrank.core.config import Settings, apply, find_root, load_file_options
 from lintrank.core.engine import Progress
 from lintrank.core.exceptions import UsageError
@@ -103,10 +104,12 @@ def run(args: argparse.Namespace) -> int:
     if settings.format not in reporters:
         raise UsageError(f"unknown format {settings.format!r}; available: "
                          f"{', '.join(sorted(reporters))}")
-    with _progress(settings.quiet) as progress:
-        result = run_check(settings, progress)
-    with _output(settings.output) as stream:
-        reporters[settings.format](stream, show_all=args.show_all).report(result)
+    # perf: findings decoded and scored all live until the report (see core/collect).
+    with fewer_collections():
+        with _progress(settings.quiet) as progress:
+            result = run_check(settings, progress)
+        with _output(settings.output) as stream:
+            reporters[settings.format](stream, show_all=args.show_all).report(result)
     return 1 if result.kept else 0
 
 

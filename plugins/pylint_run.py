@@ -2,10 +2,10 @@
 lintrank's pylint source, less two costs a one-shot analyzer process does not need.
 
 * Garbage collection. astroid keeps every module it builds or infers for the whole
-  run, millions of long-lived objects, and CPython's default thresholds (a young
-  collection every 700 allocations) walk them again and again: a third of a
-  batch's time on pytest's tree. Collections run far less often here; the peak
-  memory of a batch did not change (measured on 1, 9 and 118 files).
+  run, millions of long-lived objects, which CPython's default thresholds walk
+  again and again: a third of a batch's time on pytest's tree. Collections run far
+  less often here (:mod:`lintrank.core.collect`); a batch's peak memory did not
+  change (measured on 1 and 9 files, and in whole cold runs).
 * Interpreter teardown. Freeing that object graph at exit took 0.8 s after a
   one-file run and 3.4 s after 19 files, once pylint had written everything. The
   process ends with ``os._exit`` after flushing its output, with pylint's status.
@@ -14,12 +14,8 @@ The output and exit status are pylint's own (tests/test_sources.py runs both).
 """
 from __future__ import annotations
 
-import gc
 import os
 import sys
-
-#: Young-generation threshold (default 700): collections about 140x less often.
-YOUNG = 100_000
 
 
 def status(code: object) -> int:
@@ -37,9 +33,11 @@ def main() -> None:
 
     # As `python -m pylint` does: the project folder (cwd) must not shadow modules.
     pylint.modify_sys_path()
-    gc.set_threshold(YOUNG, 100, 100)
+    from lintrank.core.collect import fewer_collections
+
     try:
-        pylint.run_pylint(sys.argv[1:])
+        with fewer_collections():
+            pylint.run_pylint(sys.argv[1:])
         code = 0
     except SystemExit as exc:
         code = status(exc.code)

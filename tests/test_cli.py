@@ -185,3 +185,18 @@ def test_quick_exit_after_check_keeps_every_line_and_the_exit_code(project, tmp_
         proc.stdout.close()  # the reader stops early, like `| head -1`
         assert proc.wait(timeout=120) in (0, 1)
         assert first and b"Traceback" not in proc.stderr.read()
+
+
+def test_each_command_module_registers_the_command_it_is_named_for():
+    # A run builds only the parser of the command it names (perf): by module name.
+    import argparse
+
+    from lintrank.core import cli
+
+    for module in cli.COMMANDS:
+        name = module.rsplit("cmd_", 1)[1]
+        parser = cli.build_parser(name)
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        assert list(sub.choices) == [name]
+    assert cli._command(["--debug", "check", "src"]) == "check"
+    assert cli._command(["chek"]) is None and cli._command(["--help"]) is None
