@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 
+from lintrank.core.blas import one_blas_thread
 from lintrank.core.collect import fewer_collections
 from lintrank.core.config import Settings, apply, find_root, load_file_options
 from lintrank.core.engine import Progress
@@ -104,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if settings.format not in reporters:
         raise UsageError(f"unknown format {settings.format!r}; available: "
                          f"{', '.join(sorted(reporters))}")
+    one_blas_thread()  # perf: before numpy loads beside the analyzers (see core/blas)
     # perf: findings decoded and scored all live until the report (see core/collect).
     with fewer_collections():
         with _progress(settings.quiet) as progress:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from lintrank.core.blas import one_blas_thread
 from lintrank.core.config import Settings, apply, find_root, load_file_options
 from lintrank.core.sources import SOURCE_RUN_ENV
 
@@ -100,6 +101,7 @@ class HostScoring:
         try:
             from lintrank.core.memo import memo_basis
 
+            one_blas_thread()  # perf: numpy loads beside the host's checks
             warm = self.remembered()  # first: it builds the plugin manager, here
             self._basis = _Deferred(memo_basis, self.settings)  # runs git status
             if not warm:
@@ -163,6 +165,7 @@ class HostScoring:
 
         preparer = self._preparer
         if preparer is None:
+            one_blas_thread()
             preparer = self._preparer = Preparer(self.settings, cache)
             preparer.start()  # the model loads while git reads the history...
         # ...and this thread parses the other files with findings until both are done.
