@@ -34,9 +34,11 @@ class RuffSource(ProjectConfigSource):
         if not argv:
             raise AnalyzerCrash(self.name, "ruff is not installed (pip install ruff)")
         # --force-exclude: explicitly passed files still honour the project's excludes.
+        # --no-fix: a project's `fix = true` must not let a check rewrite its files (and
+        # hide the findings ruff fixed); lintrank only reads.
         stdout = run_command(self.name, [*argv, "check", "--output-format", "json",
-                                         "--exit-zero", "--force-exclude", "--", *files],
-                             root, timeout)
+                                         "--exit-zero", "--no-fix", "--force-exclude",
+                                         "--", *files], root, timeout)
         return parse(stdout, root)
 
 
