@@ -34,11 +34,12 @@ class RuffSource(ProjectConfigSource):
         if not argv:
             raise AnalyzerCrash(self.name, "ruff is not installed (pip install ruff)")
         # --force-exclude: explicitly passed files still honour the project's excludes.
-        # --no-fix: a project's `fix = true` must not let a check rewrite its files (and
-        # hide the findings ruff fixed); lintrank only reads.
+        # --no-fix, --no-fix-only: a project's `fix = true` or `fix-only = true` must not
+        # let a check rewrite its files (and hide the findings ruff fixed); lintrank
+        # only reads.
         stdout = run_command(self.name, [*argv, "check", "--output-format", "json",
-                                         "--exit-zero", "--no-fix", "--force-exclude",
-                                         "--", *files], root, timeout)
+                                         "--exit-zero", "--no-fix", "--no-fix-only",
+                                         "--force-exclude", "--", *files], root, timeout)
         return parse(stdout, root)
 
 

@@ -75,11 +75,11 @@ def test_ruff_fields_and_ruff_toml(tmp_path):
     assert _codes(RUFF.run(["pkg/m.py"], str(tmp_path), 60)) == {("pkg/m.py", "F821")}
 
 
-def test_ruff_never_fixes_files_even_when_the_project_says_fix(tmp_path):
+@pytest.mark.parametrize("setting", ["fix = true\nunsafe-fixes = true", "fix-only = true"])
+def test_ruff_never_fixes_files_even_when_the_project_says_fix(tmp_path, setting):
     """A project's `fix = true` (pallets' projects have it) must not let a check
     rewrite the user's files, nor hide the findings ruff would have fixed."""
-    write_tree(tmp_path, {**CODE, "pyproject.toml": "[tool.ruff]\nfix = true\n"
-                                                    "unsafe-fixes = true\n"})
+    write_tree(tmp_path, {**CODE, "pyproject.toml": f"[tool.ruff]\n{setting}\n"})
     before = (tmp_path / "pkg" / "m.py").read_bytes()
     assert ("pkg/m.py", "F401") in _codes(RUFF.run(["pkg/m.py"], str(tmp_path), 60))
     assert (tmp_path / "pkg" / "m.py").read_bytes() == before
