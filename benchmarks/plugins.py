@@ -6,7 +6,8 @@ Usage: python benchmarks/plugins.py [--repo pallets+flask] [--generated 300] [--
 On one tree, in one process run, alternating: plain ``flake8`` vs ``flake8
 --format=lintrank`` and plain ``pylint`` vs ``pylint --load-plugins=lintrank.plugins.pylint``
 (both with lintrank installed, as users have it). "cold" starts from an empty lintrank
-score cache, "warm" re-runs with the cache of the previous run. Medians are compared.
+score cache, "warm" re-runs with the cache of the previous run, "hist" from a cache
+holding only the git history of HEAD (see :func:`compare`). Medians are compared.
 Targets (issue 3): flake8 <= 1.10x cold and <= 1.03x warm; pylint <= 1.03x.
 The tree is a snapshot (``git archive HEAD``) of a training-corpus mirror, deleted
 afterwards, or this repository's own code when no mirror exists, plus generated noisy
@@ -19,6 +20,7 @@ import argparse
 import os
 import resource
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -29,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _install import precompile  # noqa: E402
 from _tree import MIRRORS, clone_mirror, generated_tree  # noqa: E402
+from lintrank.core.cache import DB_NAME  # noqa: E402
 
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent.parent
@@ -84,16 +87,37 @@ def usable_model(requested: str | None, tmp: Path) -> tuple[str | None, str]:
         return str(out), f"fresh severity baseline (shipped model unusable: {exc.problem})"
 
 
+def keep_history_only(cache: Path) -> None:
+    """Empty the cache but for its git-history entries (``history:...``, keyed by HEAD)."""
+    db = sqlite3.connect(cache / DB_NAME)
+    try:
+        with db:
+            for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                       ).fetchall():
+                db.execute(f"DELETE FROM {table}" + (" WHERE key NOT LIKE 'history:%'"
+                                                     if table == "derived" else ""))
+    finally:
+        db.close()
+
+
 def compare(name: str, plain: list[str], ranked: list[str], cwd: Path, env: dict[str, str],
             cache: Path, runs: int) -> None:
-    """Alternate plain / cold / warm runs; print medians and ratios (wall and CPU)."""
+    """Alternate plain / cold / warm / hist runs; print medians and ratios (wall, CPU).
+
+    "cold" starts from no lintrank cache at all; "hist" from a cache holding only the
+    git history of this HEAD (a later run on the same commit after every finding
+    changed: no ranking to recall, no feature rows or scores cached), with --history.
+    """
     timed(plain, cwd, env)  # warm the OS file cache and .pyc files for all variants
-    times: dict[str, list[tuple[float, float]]] = {"plain": [], "cold": [], "warm": []}
+    times: dict[str, list[tuple[float, float]]] = {"plain": [], "cold": [], "warm": [],
+                                                   "hist": []}
     for _ in range(runs):
         times["plain"].append(timed(plain, cwd, env))
         shutil.rmtree(cache, ignore_errors=True)
         times["cold"].append(timed(ranked, cwd, env))
         times["warm"].append(timed(ranked, cwd, env))
+        keep_history_only(cache)
+        times["hist"].append(timed(ranked, cwd, env))
     wall0 = statistics.median(t[0] for t in times["plain"])
     cpu0 = statistics.median(t[1] for t in times["plain"])
     for label, runs_ in times.items():
