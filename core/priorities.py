@@ -105,6 +105,8 @@ def weigh(score: float, weight: float) -> float:
         return score
     if score >= 1.0:
         return 1.0 if weight > 0 else 0.0
+    if score <= 0.0:  # no odds to multiply (a model's negative score divided by zero)
+        return 0.0
     odds = weight * score / (1.0 - score)
     return odds / (1.0 + odds)
 

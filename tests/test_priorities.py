@@ -46,6 +46,7 @@ def test_weight_multiplies_the_odds_and_keeps_order() -> None:
     assert priorities.weigh(0.5, 0.0) == 0.0
     assert priorities.weigh(0.3, 1.0) == 0.3
     assert priorities.weigh(1.0, 0.5) == 1.0
+    assert priorities.weigh(-0.5, 3.0) == 0.0  # odds -1: was a division by zero
     scores = np.linspace(0.01, 0.99, 50)
     weighed = [priorities.weigh(float(s), 0.3) for s in scores]
     assert weighed == sorted(weighed) and all(0 <= w <= 1 for w in weighed)
