@@ -146,6 +146,20 @@ def test_engine_reports_a_stopped_batchs_unfinished_files_as_skipped(tmp_path):
     assert {f.path for f in result.findings} == {"pkg/m0.py"}
 
 
+def test_a_percentage_budget_without_any_past_run_still_stops_pylint(tmp_path):
+    """No cache, so no pace known: pylint, which keeps what it finishes, is held to
+    the estimated deadline instead of running uncut (here it would hang)."""
+    root = write_tree(tmp_path / "p", {**FILES, "pkg/slow.py": "import os\n",
+                                       "hang.py": HANG,
+                                       ".pylintrc": "[MAIN]\nload-plugins=hang\n"})
+    files = ["pkg/m0.py", "pkg/slow.py"]
+    result = analyse(files, str(root), [PYLINT], None, jobs=1, timeout=120,
+                     budget=Budget(fraction=1.0))
+    assert "pkg/slow.py" in result.skipped["pylint"]
+    assert ("pkg/slow.py", "pylint") not in result.covered
+    assert not any(f.path == "pkg/slow.py" for f in result.findings)  # no timeout finding
+
+
 @pytest.mark.parametrize("args, message", [
     (["--budget", "soon"], "budget must be SECONDS or P%"),
     (["--budget", "150%"], "within (0, 100]"),
