@@ -121,10 +121,14 @@ def register(linter):
 """
 
 
-def test_a_stopped_pylint_batch_keeps_the_files_it_finished(tmp_path):
-    root = write_tree(tmp_path / "p", {**FILES, "pkg/slow.py": "import os\n",
-                                       "hang.py": HANG,
+def _hanging(tmp_path):  # type: ignore[no-untyped-def]
+    """A project whose pylint plugin hangs on ``pkg/slow.py``."""
+    return write_tree(tmp_path / "p", {**FILES, "pkg/slow.py": "import os\n", "hang.py": HANG,
                                        ".pylintrc": "[MAIN]\nload-plugins=hang\n"})
+
+
+def test_a_stopped_pylint_batch_keeps_the_files_it_finished(tmp_path):
+    root = _hanging(tmp_path)
     files = ["pkg/m0.py", "pkg/slow.py", "pkg/m1.py"]
     # Ample time for pylint to start and finish m0 (about 2 s), not for the hang.
     task = FileTask(PYLINT, files, str(root), 200, budget_left=20)
@@ -135,9 +139,7 @@ def test_a_stopped_pylint_batch_keeps_the_files_it_finished(tmp_path):
 
 
 def test_engine_reports_a_stopped_batchs_unfinished_files_as_skipped(tmp_path):
-    root = write_tree(tmp_path / "p", {**FILES, "pkg/slow.py": "import os\n",
-                                       "hang.py": HANG,
-                                       ".pylintrc": "[MAIN]\nload-plugins=hang\n"})
+    root = _hanging(tmp_path)
     files = ["pkg/m0.py", "pkg/slow.py"]
     result = analyse(files, str(root), [PYLINT], None, jobs=1, timeout=200,
                      budget=Budget(seconds=20))
@@ -149,9 +151,7 @@ def test_engine_reports_a_stopped_batchs_unfinished_files_as_skipped(tmp_path):
 def test_a_percentage_budget_without_any_past_run_still_stops_pylint(tmp_path):
     """No cache, so no pace known: pylint, which keeps what it finishes, is held to
     the estimated deadline instead of running uncut (here it would hang)."""
-    root = write_tree(tmp_path / "p", {**FILES, "pkg/slow.py": "import os\n",
-                                       "hang.py": HANG,
-                                       ".pylintrc": "[MAIN]\nload-plugins=hang\n"})
+    root = _hanging(tmp_path)
     files = ["pkg/m0.py", "pkg/slow.py"]
     result = analyse(files, str(root), [PYLINT], None, jobs=1, timeout=120,
                      budget=Budget(fraction=1.0))
