@@ -11,12 +11,12 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from lintrank.core.files import atomic_write
 from lintrank.core.finding import Finding
 
 FOLDER = ".lintrank"
@@ -79,7 +79,6 @@ def load(root: str) -> list[Feedback]:
 def record(root: str, entries: Iterable[Feedback]) -> Path:
     """Append ``entries`` to the feedback file atomically; return its path."""
     path = feedback_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         old = path.read_bytes()
     except FileNotFoundError:
@@ -87,14 +86,7 @@ def record(root: str, entries: Iterable[Feedback]) -> Path:
     if old and not old.endswith(b"\n"):
         old += b"\n"
     new = "".join(e.to_json() + "\n" for e in entries).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=".feedback-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(old + new)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write(str(path), old + new)
     return path
 
 
