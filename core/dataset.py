@@ -45,7 +45,7 @@ class Dataset:
 
 def load(paths: Sequence[str]) -> Dataset:
     """Load and concatenate datasets; all must use this lintrank's feature schema."""
-    rows: list[list[float]] = []
+    rows: list[list[float | None]] = []
     labels, commits, repos, tools, codes, severities = [], [], [], [], [], []
     times: list[float] = []
     paths_of: list[str] = []
@@ -74,7 +74,7 @@ def load(paths: Sequence[str]) -> Dataset:
                 if len(item["x"]) != N_ROW_FEATURES:
                     raise UsageError(f"{path}:{n + 1}: {len(item['x'])} features, the "
                                      f"schema has {N_ROW_FEATURES}; mine it again")
-                rows.append([np.nan if v is None else v for v in item["x"]])
+                rows.append(item["x"])
                 labels.append(item["label"])
                 commits.append(f"{item['repo']}@{item['commit']}")
                 repos.append(item["repo"])
@@ -84,7 +84,16 @@ def load(paths: Sequence[str]) -> Dataset:
                 times.append(float(item["time"]))
                 paths_of.append(item["path"])
                 outcomes.append(item["outcome"])
-    x = np.hstack([np.asarray(rows, dtype=np.float32).reshape(-1, N_ROW_FEATURES),
-                   past_columns(repos, times, paths_of, tools, codes, outcomes)])
+    x = mined_matrix(rows, repos, times, paths_of, tools, codes, outcomes)
     return Dataset(x, np.asarray(labels, dtype=np.int8), commits, repos, tools, codes,
                    severities, metas)
+
+
+def mined_matrix(xs: Sequence[Sequence[float | None]], repos: Sequence[str],
+                 times: Sequence[float], paths: Sequence[str], tools: Sequence[str],
+                 codes: Sequence[str], outcomes: Sequence[str]) -> np.ndarray:
+    """Mined rows' per-finding features (None: missing) with their project-memory
+    columns appended, each row's from its repository's earlier fixes."""
+    rows = np.asarray([[np.nan if v is None else v for v in x] for x in xs],
+                      dtype=np.float32).reshape(-1, N_ROW_FEATURES)
+    return np.hstack([rows, past_columns(repos, times, paths, tools, codes, outcomes)])

@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 from lintrank.core import evaluate, feedback, memory
 from lintrank.core.cache import Cache
+from lintrank.core.dataset import mined_matrix
 from lintrank.core.exceptions import ModelError, UsageError
 from lintrank.core.memory import ProjectMemory
 from lintrank.core.onnx_model import RewardModel, load_model
@@ -91,7 +92,6 @@ def mine_rows(top: str, sources: list, max_commits: int | None, since: str | Non
     Each row's memory columns count the fixes before its own commit (as in training
     data); the returned memory counts every fix mined, for scoring from now on.
     """
-    from lintrank.core.features import N_ROW_FEATURES
     from lintrank.core.mine import MineOptions, mine
 
     options = MineOptions(repo=top, name=os.path.basename(top), since=since,
@@ -100,7 +100,7 @@ def mine_rows(top: str, sources: list, max_commits: int | None, since: str | Non
     paths, tools, codes, kinds = [], [], [], []
     outcomes: dict[str, int] = {}
     for row in mine(options, sources):
-        xs.append([math.nan if v is None else v for v in row["x"]])
+        xs.append(row["x"])
         ys.append(int(row["label"]))
         times.append(float(row["time"]))
         commits.append(row["commit"])
@@ -109,8 +109,7 @@ def mine_rows(top: str, sources: list, max_commits: int | None, since: str | Non
         codes.append(row["code"])
         kinds.append(row["outcome"])
         outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + 1
-    x = np.hstack([np.asarray(xs, dtype=np.float32).reshape(-1, N_ROW_FEATURES),
-                   memory.past_columns([top] * len(xs), times, paths, tools, codes, kinds)])
+    x = mined_matrix(xs, [top] * len(xs), times, paths, tools, codes, kinds)
     return (Rows(x, np.asarray(ys, dtype=np.int8), np.asarray(times), commits), outcomes,
             memory.summarise(paths, tools, codes, kinds))
 
