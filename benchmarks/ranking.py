@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 
-from lintrank.core import evaluate, train
+from lintrank.core import evaluate, recency, train
 from lintrank.core.dataset import load
 from lintrank.core.features import INDEX, MEMORY_FEATURES
 
@@ -31,6 +31,7 @@ GROUPS = {
     "project": ("max_line_length", "line_excess", "code_in_config", "file_noqa_lines",
                 "file_noqa_same_code"),
     "last_change": ("in_last_change", "last_change_distance"),
+    "recency": recency.FEATURES,
     "memory": MEMORY_FEATURES,
 }
 BASELINES = ("model", "model without memory", "prior", "severity", "random")

@@ -46,6 +46,9 @@ REFERENCE: dict[str, float] = {
     "file_churn_lines_90d": 20.0, "max_line_length": 79.0, "line_excess": 0.0,
     "code_in_config": 0.0, "file_noqa_lines": 0.0, "file_noqa_same_code": 0.0,
     "in_last_change": 0.0, "last_change_distance": 50.0,
+    "near_edit_days": 91.0, "near_edited_lines": 0.0, "line_edit_days": 91.0,
+    "file_edited_lines": 10.0, "edit_distance": 100.0, "scope_edit_days": 91.0,
+    "scope_edited_share": 0.0,
     # A project without `lintrank learn`: its memory is then no reason for a score.
     "project_code_fixes": math.nan, "project_file_fixes": math.nan,
     "project_fixes": math.nan, "project_code_fix_share": math.nan,

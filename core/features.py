@@ -12,17 +12,18 @@ import math
 import os
 from collections.abc import Sequence
 
+from lintrank.core import recency
 from lintrank.core.context import (IN_CLASS, IN_EXCEPT, IN_LOOP, IN_TRY, IN_WITH,
                                    FileContext, is_test_path)
 from lintrank.core.finding import SEVERITIES, Finding
 from lintrank.core.history import FileHistory
 from lintrank.core.severity import split_code
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 #: The per-finding part (everything but the project memory) is what ``lintrank mine``
 #: writes; its own version lets schema-3 datasets be used without re-mining, the
 #: memory columns being computed from the mined rows (:mod:`lintrank.core.memory`).
-ROW_SCHEMA_VERSION = "3"
+ROW_SCHEMA_VERSION = "4"
 TOOLS = ("flake8", "pylint", "ruff")
 MISSING = math.nan
 
@@ -48,6 +49,9 @@ ROW_FEATURES: tuple[str, ...] = (
     # the most recent change (uncommitted edits, else the last commit): is the
     # file part of it, and how far is the flagged line from its lines
     "in_last_change", "last_change_distance",
+    # edits of the flagged line and its neighbours in the last 90 days
+    # (:mod:`lintrank.core.recency`)
+    *recency.FEATURES,
 )
 #: The project's own past (``lintrank learn``'s mining, :mod:`lintrank.core.memory`):
 #: fixes of this (tool, code), fixes in this file, all fixes, and this code's share.
@@ -98,6 +102,7 @@ def file_features(findings: Sequence[Finding], ctx: FileContext,
     project = history.project if history else None
     max_length = float(project.max_line_length) if project else MISSING
     pragmas = [t for t in ctx.lines if "noqa" in t or "pylint:" in t]
+    edits = recency.Edits(history.marks, history.now) if history else None
     # perf: what is the same for every finding of the file, or of one code in it,
     # is computed once (a run has thousands of findings in a few hundred files).
     of_file = [float(is_test_path(ctx.path)), float(name == "__init__.py"),
@@ -138,5 +143,7 @@ def file_features(findings: Sequence[Finding], ctx: FileContext,
             *config,
             float(history.recent is not None) if history else MISSING,
             history.recent_distance(f.line) if history else MISSING,
+            *(edits.features(f.line, (scope.start, scope.end)) if edits
+              else recency.UNKNOWN),
         ])
     return rows

@@ -10,9 +10,8 @@ import subprocess
 from collections.abc import Iterable, Iterator
 
 from lintrank.core.project import ProjectFacts, project_facts
+from lintrank.core.recency import DAY, WINDOW, Change, Marks, apply, log_marks, parse_diff
 
-DAY = 86400.0
-WINDOW = 90 * DAY
 #: ``git log`` output format: record separator, commit time, author e-mail.
 LOG_FORMAT = "--format=\x1e%ct\x1f%ae"
 _HUNK_NEW = re.compile(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@")
@@ -34,6 +33,8 @@ class FileHistory:
     #: (start, count) of the lines the most recent change made in this file, when
     #: the file was part of that change (a pure deletion has count 0); else None.
     recent: Ranges | None = None
+    #: Its lines' edits of the 90 days before ``now`` (:mod:`lintrank.core.recency`).
+    marks: Marks = dataclasses.field(default_factory=dict)
 
     def recent_distance(self, line: int) -> float:
         """Lines between ``line`` and the most recent change's lines in this file."""
@@ -79,7 +80,8 @@ class HistoryStats:
             self._churn.setdefault(path, []).append((when, lines))
 
     def get(self, path: str, now: float, project: ProjectFacts | None = None,
-            recent: Ranges | None = None) -> FileHistory | None:
+            recent: Ranges | None = None, marks: Marks | None = None
+            ) -> FileHistory | None:
         """The history of ``path`` as seen at time ``now`` (its revision's commit time)."""
         times = self._times.get(path)
         if not times:
@@ -90,7 +92,7 @@ class HistoryStats:
             first=times[0], last=times[-1], commits=len(times), commits_90d=in_window,
             authors=len(self._authors[path]), now=now,
             churn_90d=sum(n for t, n in churn if now - t <= WINDOW), project=project,
-            recent=recent)
+            recent=recent, marks=marks or {})
 
     def paths(self) -> list[str]:
         return list(self._times)
@@ -120,12 +122,14 @@ def parse_log(out: str) -> Iterator[tuple[list[str], list[tuple[str, int]]]]:
 
 
 def repo_history(root: str, rev: str = "HEAD", paths: list[str] | None = None,
-                 now: float | None = None) -> dict[str, FileHistory]:
+                 now: float | None = None, worktree: bool | None = None
+                 ) -> dict[str, FileHistory]:
     """Map repo-relative path to its history up to and including ``rev``.
 
     One ``git log`` pass for the whole repository; returns ``{}`` outside git.
     ``now`` defaults to the commit time of ``rev`` so that mining a past revision
-    and checking it today give the same values (no future leakage).
+    and checking it today give the same values (no future leakage). ``worktree``
+    (default: when ``rev`` is HEAD) counts uncommitted edits as the latest change.
     """
     # perf: --numstat over the whole history costs more than flake8 itself on a
     # large repository (9 s vs 1.2 s for --name-only on pytest), so line counts
@@ -141,9 +145,12 @@ def repo_history(root: str, rev: str = "HEAD", paths: list[str] | None = None,
                                    paths):
         stats.add_churn(float(when), changes)
     facts = project_facts(root, rev)
-    recent = last_change(root, rev, worktree=rev == "HEAD")
+    recent, dirty = recent_change(root, rev, rev == "HEAD" if worktree is None else worktree)
+    marks = log_marks(root, rev, ref - WINDOW)
+    apply(marks, dirty, ref)
     return {name: hist for name in stats.paths()
-            if (hist := stats.get(name, ref, facts, recent.get(name))) is not None}
+            if (hist := stats.get(name, ref, facts, recent.get(name), marks.get(name)))
+            is not None}
 
 
 def _log(root: str, args: list[str], paths: list[str] | None
@@ -178,6 +185,13 @@ def parse_new_ranges(diff: str) -> dict[str, Ranges]:
 def last_change(root: str, rev: str = "HEAD", worktree: bool = False) -> dict[str, Ranges]:
     """Lines touched by the most recent change: uncommitted edits when ``worktree``
     and there are any, else the commit ``rev`` itself (against its first parent)."""
+    return recent_change(root, rev, worktree)[0]
+
+
+def recent_change(root: str, rev: str = "HEAD", worktree: bool = False
+                  ) -> tuple[dict[str, Ranges], list[Change]]:
+    """:func:`last_change`, plus the files and hunks of the uncommitted edits when it
+    is made of them (else none): they move lines after ``rev``'s history."""
     base = ["git", "-C", root, "-c", "core.quotepath=off"]
     try:
         if worktree:
@@ -186,14 +200,14 @@ def last_change(root: str, rev: str = "HEAD", worktree: bool = False) -> dict[st
                                    capture_output=True, text=True, errors="replace",
                                    stdin=subprocess.DEVNULL).stdout
             if dirty.strip():
-                return parse_new_ranges(dirty)
+                return parse_new_ranges(dirty), parse_diff(dirty)
         out = subprocess.run([*base, "diff-tree", "-p", "-U0", "--no-color", "-M",
                               "--root", "-m", "--first-parent", rev, "--", "*.py"],
                              capture_output=True, text=True, errors="replace",
                              stdin=subprocess.DEVNULL).stdout
     except OSError:
-        return {}
-    return parse_new_ranges(out)
+        return {}, []
+    return parse_new_ranges(out), []
 
 
 def git_root(path: str) -> str | None:

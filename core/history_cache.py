@@ -3,7 +3,8 @@
 The expensive part of :func:`lintrank.core.history.repo_history` (whole-history
 ``git log`` passes and the project's config facts) depends only on the commit, so it
 is cached under the HEAD sha. The lines of the most recent change (uncommitted edits
-included) move without a commit and are recomputed on every run; that diff is cheap.
+included) move without a commit and are recomputed on every run; that diff is cheap,
+and the uncommitted edits also move the cached per-line edit times (recency).
 """
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import subprocess
 
 from lintrank.core.cache import Cache
 from lintrank.core.features import schema_id
-from lintrank.core.history import FileHistory, git_root, last_change, repo_history
+from lintrank.core.history import FileHistory, git_root, recent_change, repo_history
 from lintrank.core.project import ProjectFacts
+from lintrank.core.recency import Marks, apply
 
 _FIELDS = ("first", "last", "commits", "commits_90d", "authors", "now", "churn_90d")
 _TYPES = (float, float, int, int, int, float, int)
@@ -46,10 +48,15 @@ def cached_history(top: str, cache: Cache | None) -> dict[str, FileHistory]:
     payload = cache.get_derived([key]).get(key)
     decoded = _decode(payload) if isinstance(payload, dict) else None
     if decoded is None:
-        history = repo_history(top)
-        cache.put_derived({key: _encode(history)})
-        return history
-    recent = last_change(top, "HEAD", worktree=True)
+        # Cached as of HEAD: the uncommitted edits are applied below, on every run.
+        decoded = repo_history(top, worktree=False)
+        cache.put_derived({key: _encode(decoded)})
+    recent, dirty = recent_change(top, "HEAD", worktree=True)
+    if dirty and decoded:
+        marks = {name: h.marks for name, h in decoded.items() if h.marks}
+        apply(marks, dirty, next(iter(decoded.values())).now)
+        decoded = {name: dataclasses.replace(h, marks=marks.get(name, {}))
+                   for name, h in decoded.items()}
     return {name: dataclasses.replace(h, recent=recent.get(name))
             for name, h in decoded.items()}
 
@@ -69,6 +76,8 @@ def _encode(history: dict[str, FileHistory]) -> dict:
         "facts": None if facts is None else {"max_line_length": facts.max_line_length,
                                              "codes": sorted(facts.codes)},
         "files": {name: [getattr(h, f) for f in _FIELDS] for name, h in history.items()},
+        "marks": {name: [[line, list(times)] for line, times in h.marks.items()]
+                  for name, h in history.items() if h.marks},
     }
 
 
@@ -78,8 +87,13 @@ def _decode(payload: dict) -> dict[str, FileHistory] | None:
         raw = payload["facts"]
         facts = None if raw is None else ProjectFacts(int(raw["max_line_length"]),
                                                       frozenset(map(str, raw["codes"])))
+        marks = {str(name): _marks(rows) for name, rows in payload["marks"].items()}
         return {str(name): FileHistory(*(t(v) for t, v in zip(_TYPES, values)),
-                                       project=facts)
+                                       project=facts, marks=marks.get(name, {}))
                 for name, values in payload["files"].items() if len(values) == len(_FIELDS)}
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _marks(rows: list) -> Marks:
+    return {int(line): tuple(float(t) for t in times) for line, times in rows}

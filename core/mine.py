@@ -29,6 +29,7 @@ from lintrank.core.history import HistoryStats, Ranges
 from lintrank.core.labels import KEPT_COMMITS, LABELLED, lint_intent, outcomes
 from lintrank.core.lintblobs import LintCache, Version, config_digest, lint_versions
 from lintrank.core.project import facts_from_texts, read_config_texts
+from lintrank.core.recency import WINDOW, Change, Marks, apply, log_marks
 from lintrank.core.sources import Source
 
 #: Priority of outcomes for a finding's single row (higher replaces lower).
@@ -118,6 +119,7 @@ def _label(options: MineOptions, plans: list[_Plan], configs: dict[str, dict[str
     counter = itertools.count()
     identities: list[_Identity] = []
     by_sha = {plan.commit.sha: plan for plan in plans}
+    edits = _edits_before(options.repo, plans, log)
 
     # perf: parsing dominates labelling; a version's new side is the next change's
     # old side, so each (blob, path) is parsed once while it is current.
@@ -160,7 +162,8 @@ def _label(options: MineOptions, plans: list[_Plan], configs: dict[str, dict[str
                 if outcome not in LABELLED or PRIORITY[outcome] <= identity.priority:
                     continue
                 if rows is None:
-                    hist = stats.get(change.old_path, now, facts, recent.get(change.old_path))
+                    hist = stats.get(change.old_path, now, facts, recent.get(change.old_path),
+                                     edits.get(change.old_path))
                     rows = file_features(old, old_ctx, hist)
                 identity.priority = PRIORITY[outcome]
                 identity.row = _row(options.name, plan.commit, old[i], outcome, intent,
@@ -169,6 +172,8 @@ def _label(options: MineOptions, plans: list[_Plan], configs: dict[str, dict[str
                 back = {j: i for i, j in pairs.items()}
                 state[change.new_path] = [ids[back[j]] if j in back else
                                           _new(counter, identities) for j in range(len(new))]
+        apply(edits, map(_change, plan.changes),
+              log[plan.commit.sha][1] if plan.commit.sha in log else plan.commit.time)
         if progress:
             progress("label", n, len(plans))
     for identity in identities:
@@ -192,6 +197,20 @@ def _last_change(repo: str, rev: str, log: dict, by_sha: dict[str, _Plan]
     changes = plan.changes if plan else changed_files(repo, parents[0], rev)
     return {c.new_path: tuple((start, count) for _, _, start, count in c.hunks)
             for c in changes if c.status != "D"}
+
+
+def _edits_before(repo: str, plans: list[_Plan], log: dict) -> dict[str, Marks]:
+    """Per-line edits up to the first mined commit's parent, as a check there sees
+    them; the walk then advances them commit by commit (:mod:`lintrank.core.recency`)."""
+    first = plans[0].commit.parent if plans else None
+    if first not in log:
+        return {}
+    return log_marks(repo, first, log[first][1] - WINDOW)
+
+
+def _change(change: FileChange) -> Change:
+    return (None if change.status == "A" else change.old_path,
+            None if change.status == "D" else change.new_path, change.hunks)
 
 
 def _add_ancestors(rev: str, log: dict, stats: HistoryStats, seen: set[str]) -> None:

@@ -101,7 +101,7 @@ def _history_fingerprint(hist: FileHistory | None) -> bytes:
     if hist is None:
         return b"-"
     facts = hist.project
-    return repr((hist.as_row(), hist.recent,
+    return repr((hist.as_row(), hist.recent, sorted(hist.marks.items()),
                  None if facts is None else (facts.max_line_length, sorted(facts.codes)))
                 ).encode()
 
