@@ -46,10 +46,17 @@ def _dask_client(jobs: int, scheduler: str | None, workers: int) -> Iterator:
         if scheduler:
             client = Client(scheduler, timeout="10s")
         else:
+            import dask
+
             # One single-threaded worker process per job: analyzers are CPU-bound
             # subprocesses, so more threads per worker would only oversubscribe.
-            cluster = LocalCluster(n_workers=max(workers or jobs, 1), threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
+            # The workers' statistical profiler (a stack sample every 10 ms) would
+            # take CPU from the analyzers on the same cores and show nothing of
+            # theirs: a task only waits for its analyzer's process.
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                cluster = LocalCluster(n_workers=max(workers or jobs, 1),
+                                       threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
             client = Client(cluster)
     except (OSError, TimeoutError) as exc:
         if cluster is not None:

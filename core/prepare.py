@@ -5,11 +5,16 @@ only waits for them. Loading the model (importing onnxruntime and numpy), readin
 the git history and parsing the analysed files in that time, on a thread, instead
 of after it, takes most of lintrank's own cost off the wall clock (measured by
 ``benchmarks/overhead.py``). The history thread opens its own SQLite connection.
+
+The threads run at a lower CPU priority than the analyzers: when the analyzers keep
+every core busy, their work comes first (it is the critical path), and the
+preparation fills the gaps, such as a core left idle while the last batch finishes.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -27,6 +32,9 @@ if TYPE_CHECKING:
 #: Lines parsed ahead at most: contexts of a huge tree must not become the run's
 #: largest memory (about 170 bytes a line, so 50 MiB at most; dropped after scoring).
 AHEAD_LINES = 300_000
+#: How much lower the preparing threads' priority is (``nice`` steps; Linux only,
+#: where a thread has its own nice value and the ``git`` it starts inherits it).
+NICER = 10
 
 
 @dataclasses.dataclass
@@ -98,6 +106,7 @@ class Preparer:
 
     def _guarded(self, work: Callable[..., None], *args: object) -> None:
         try:
+            yield_cpu()
             work(*args)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             self.error = exc
@@ -141,3 +150,15 @@ class Preparer:
             ctx = context_of(path, data)
             self.parsed[path] = (data, ctx)
             budget -= ctx.n_lines
+
+
+def yield_cpu() -> None:
+    """Lower the calling thread's CPU priority by :data:`NICER` (Linux; else nothing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid,
+                       min(os.getpriority(os.PRIO_PROCESS, tid) + NICER, 19))
+    except OSError:
+        pass  # not permitted here: the thread keeps the process's priority

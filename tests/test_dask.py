@@ -39,3 +39,18 @@ def test_batches_follow_the_clusters_capacity_not_local_jobs(tmp_path, baseline_
     # One pylint batch per worker (the cost model keeps one sample per batch): with
     # batches cut for --jobs 1, the second worker would sit idle.
     assert len(Cache(tmp_path / "c").get_costs()["pylint"]) == 2
+
+
+def _profiler_enabled() -> bool:
+    import dask
+
+    return bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
+def test_local_cluster_workers_run_without_the_profiler():
+    """Its stack sampling would take CPU from the analyzers on the same cores."""
+    from lintrank.core.executors import open_executor
+
+    with open_executor("dask", 1) as (executor, capacity):
+        assert capacity == 1
+        assert executor.submit(_profiler_enabled).result(timeout=60) is False

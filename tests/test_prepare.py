@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
+import sys
+import threading
 
 import pytest
 
@@ -105,3 +108,22 @@ def test_parsed_notebooks_read_as_their_code_cells(tmp_path):
     _settle(preparer)
     ctx = preparer.finish(needs_history=False).parsed["n.ipynb"][1]
     assert ctx.lines == ["import os", "x = 1"] and ctx.parsed
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice: Linux")
+def test_preparing_threads_yield_the_cpu_to_the_analyzers():
+    """The preparing threads run at a lower priority than the rest of the process."""
+    from lintrank.core.prepare import NICER, yield_cpu
+
+    seen: list[int] = []
+
+    def work() -> None:
+        yield_cpu()
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert seen == [min(before + NICER, 19)]
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before  # the main thread is untouched
