@@ -210,6 +210,21 @@ def recent_change(root: str, rev: str = "HEAD", worktree: bool = False
     return parse_new_ranges(out), []
 
 
+class ShallowHistoryWarning(UserWarning):
+    """The clone's history is cut short: its history features describe the cut."""
+
+
+def is_shallow(top: str) -> bool:
+    """Whether the repository at ``top`` is a shallow clone (CI's ``--depth 1``)."""
+    try:
+        out = subprocess.run(["git", "-C", top, "rev-parse", "--is-shallow-repository"],
+                             capture_output=True, text=True, check=False,
+                             stdin=subprocess.DEVNULL).stdout
+    except OSError:
+        return False
+    return out.strip() == "true"
+
+
 def git_root(path: str) -> str | None:
     """The work tree root containing ``path``, or None outside git."""
     try:

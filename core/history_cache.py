@@ -11,10 +11,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
+import warnings
 
 from lintrank.core.cache import Cache
 from lintrank.core.features import schema_id
-from lintrank.core.history import FileHistory, git_root, recent_change, repo_history
+from lintrank.core.history import (FileHistory, ShallowHistoryWarning, git_root, is_shallow,
+                                   recent_change, repo_history)
 from lintrank.core.project import ProjectFacts
 from lintrank.core.recency import Marks, apply
 
@@ -36,7 +38,15 @@ def head_sha(top: str) -> str | None:
 def project_history(root: str, cache: Cache | None = None) -> dict[str, FileHistory]:
     """Git history features of the files under ``root``, keyed by root-relative path."""
     top = git_root(root)
-    return _rebase(cached_history(top, cache), top, root) if top else {}
+    if top is None:
+        return {}
+    if is_shallow(top):
+        # The clone's boundary reads as a commit that added every file: every file
+        # looks new and every line just edited, which raises scores across the board.
+        warnings.warn(ShallowHistoryWarning(
+            f"{top} is a shallow clone: its files look new to the ranking; fetch the "
+            "history (git fetch --unshallow, or fetch-depth: 0 in CI)"), stacklevel=2)
+    return _rebase(cached_history(top, cache), top, root)
 
 
 def cached_history(top: str, cache: Cache | None) -> dict[str, FileHistory]:

@@ -63,3 +63,19 @@ def test_cached_feature_rows_equal_fresh_and_follow_edits(tmp_path):
     np.testing.assert_array_equal(feature_matrix(moved, str(repo), history, cache=cache),
                                   feature_matrix(moved, str(repo), history))
     cache.close()
+
+
+def test_a_shallow_clone_is_named_in_a_warning(tmp_path, baseline_model_path):
+    """A depth-1 clone's history is cut: every file looks new to the ranking."""
+    from tests.helpers import run_lintrank
+
+    repo = _repo(tmp_path / "r")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)],
+                   check=True, capture_output=True)
+    args = ("check", "--no-cache", "--tools", "flake8", "--model", baseline_model_path)
+    shallow = run_lintrank(*args, cwd=clone)
+    assert shallow.returncode in (0, 1), shallow.stderr
+    assert "shallow clone" in shallow.stderr and "Traceback" not in shallow.stderr
+    whole = run_lintrank(*args, cwd=repo)
+    assert whole.returncode in (0, 1) and "shallow" not in whole.stderr
