@@ -194,6 +194,14 @@ class Cache:
     def put_derived(self, items: dict[str, object]) -> None:
         self._put_json("derived", items)
 
+    def keep_latest_derived(self, prefix: str, keep: int) -> None:
+        """Drop all but the ``keep`` most recently written derived values whose key
+        starts with ``prefix`` (rowids grow with every write, replacements included)."""
+        end = prefix + "\uffff"
+        self._write("DELETE FROM derived WHERE key >= ? AND key < ? AND rowid NOT IN "
+                    "(SELECT rowid FROM derived WHERE key >= ? AND key < ? "
+                    "ORDER BY rowid DESC LIMIT ?)", [(prefix, end, prefix, end, keep)])
+
     def has_derived(self, key: str) -> bool:
         """Whether ``key`` has a derived value, without reading (decoding) it."""
         return bool(self._query("SELECT 1 FROM derived WHERE key = ?", [key]))

@@ -21,6 +21,10 @@ from lintrank.core.project import ProjectFacts
 from lintrank.core.recency import Marks, apply
 
 _FIELDS = ("first", "last", "commits", "commits_90d", "authors", "now", "churn_90d")
+#: Histories kept in the cache (the latest HEADs: a few branches switched between).
+#: One is stored per commit checked out, up to megabytes on a busy repository (the
+#: per-line edits), so older ones are dropped rather than kept forever.
+KEPT_HEADS = 4
 _TYPES = (float, float, int, int, int, float, int)
 
 
@@ -61,6 +65,7 @@ def cached_history(top: str, cache: Cache | None) -> dict[str, FileHistory]:
         # Cached as of HEAD: the uncommitted edits are applied below, on every run.
         decoded = repo_history(top, worktree=False)
         cache.put_derived({key: _encode(decoded)})
+        cache.keep_latest_derived("history:", KEPT_HEADS)
     recent, dirty = recent_change(top, "HEAD", worktree=True)
     if dirty and decoded:
         marks = {name: h.marks for name, h in decoded.items() if h.marks}

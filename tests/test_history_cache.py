@@ -79,3 +79,24 @@ def test_a_shallow_clone_is_named_in_a_warning(tmp_path, baseline_model_path):
     assert "shallow clone" in shallow.stderr and "Traceback" not in shallow.stderr
     whole = run_lintrank(*args, cwd=repo)
     assert whole.returncode in (0, 1) and "shallow" not in whole.stderr
+
+
+def test_only_the_latest_heads_histories_are_kept(tmp_path):
+    """One history is cached per HEAD: older ones go, the cache does not grow forever."""
+    from lintrank.core.history_cache import KEPT_HEADS, head_sha
+
+    repo = _repo(tmp_path / "r")
+    cache = Cache(tmp_path / "cache")
+    try:
+        heads = []
+        for i in range(KEPT_HEADS + 2):
+            (repo / "b.py").write_text(f"x = {i}\n")
+            _git(repo, "commit", "-qam", f"c{i}")
+            cached_history(str(repo), cache)
+            heads.append(head_sha(str(repo)))
+        stored = [k for (k,) in cache._query("SELECT key FROM derived WHERE key LIKE ?",
+                                             ["history:%"])]
+        assert sorted(k.split(":")[3] for k in stored) == sorted(heads[-KEPT_HEADS:])
+        assert cached_history(str(repo), cache) == repo_history(str(repo))
+    finally:
+        cache.close()
