@@ -45,14 +45,14 @@ def advance(marks: Marks, hunks: Sequence[Hunk], when: float) -> Marks:
     oldest = when - WINDOW
     moved: Marks = {}
     for line, times in marks.items():
-        shift = 0
+        shift, removed = 0, False
         for a, b, _, d in hunks:
             if b and a <= line < a + b:
-                shift = None
+                removed = True
                 break
             if (b and a + b <= line) or (not b and a < line):
                 shift += d - b
-        if shift is not None:
+        if not removed:
             moved[line + shift] = times
     for a, b, c, d in hunks:
         for i in range(d):
