@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lintrank.core.exceptions import LintrankWarning
+
 if TYPE_CHECKING:
     from lintrank.core.config import Settings
 
@@ -35,7 +37,7 @@ CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, payload TEXT NOT NULL)
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 
 
-class CacheWarning(UserWarning):
+class CacheWarning(LintrankWarning):
     """The cache could not be used as asked; the run goes on without it."""
 
 

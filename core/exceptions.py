@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 
+class LintrankWarning(UserWarning):
+    """Base class of lintrank's warnings: the run goes on, the user should know why."""
+
+
 class LintrankError(Exception):
     """Base class: the CLI prints ``str(exc)`` and exits 2 (traceback with --debug)."""
 

@@ -9,6 +9,7 @@ import re
 import subprocess
 from collections.abc import Iterable, Iterator
 
+from lintrank.core.exceptions import LintrankWarning
 from lintrank.core.project import ProjectFacts, project_facts
 from lintrank.core.recency import DAY, WINDOW, Change, Marks, apply, log_marks, parse_diff
 
@@ -210,7 +211,7 @@ def recent_change(root: str, rev: str = "HEAD", worktree: bool = False
     return parse_new_ranges(out), []
 
 
-class ShallowHistoryWarning(UserWarning):
+class ShallowHistoryWarning(LintrankWarning):
     """The clone's history is cut short: its history features describe the cut."""
 
 

@@ -11,6 +11,8 @@ import json
 import warnings
 from collections.abc import Sequence
 
+from lintrank.core.exceptions import LintrankWarning
+
 SUFFIX = ".ipynb"
 
 
@@ -51,7 +53,7 @@ def cell_offsets(data: bytes) -> dict[int, int]:
     return offsets
 
 
-class NotebookWarning(UserWarning):
+class NotebookWarning(LintrankWarning):
     """Notebooks were asked for, but no selected analyzer can read them."""
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lintrank.core.exceptions import ModelError
+from lintrank.core.exceptions import LintrankWarning, ModelError
 from lintrank.core.features import N_FEATURES, schema_id
 
 META_SCHEMA = "lintrank.schema"
@@ -23,7 +23,7 @@ META_THRESHOLD = "lintrank.default_threshold"
 FALLBACK_KIND = "fallback-baseline"
 
 
-class ModelFallbackWarning(UserWarning):
+class ModelFallbackWarning(LintrankWarning):
     """The configured model was unusable and the baseline scored instead."""
 
 

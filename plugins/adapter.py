@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,27 @@ if TYPE_CHECKING:
     from lintrank.core.finding import Finding, ScoredFinding
     from lintrank.core.prepare import Preparer
     from lintrank.core.scorer import Parsed
+
+
+def show_warnings_as_lintrank() -> None:
+    """Print lintrank's warnings in the host as ``lintrank: warning: ...`` lines, as
+    the CLI does (Python's default format names a source file and repeats its line);
+    every other warning keeps the host's display. Installed once per process."""
+    from lintrank.core.exceptions import LintrankWarning
+
+    shown = warnings.showwarning
+    if getattr(shown, "lintrank", False):
+        return
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        if issubclass(category, LintrankWarning):
+            print(f"lintrank: warning: {message}", file=file or sys.stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    show.lintrank = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
 
 
 def standing_aside() -> bool:
@@ -73,6 +96,7 @@ class HostScoring:
     """
 
     def __init__(self, settings: Settings) -> None:
+        show_warnings_as_lintrank()
         self.settings = settings
         self._cache: Cache | None = None
         self._opened = False

@@ -11,6 +11,7 @@ from lintrank.core.history import repo_history
 from lintrank.core.history_cache import cached_history
 from lintrank.core.scorer import feature_matrix
 from tests.helpers import write_tree
+from tests.plugin_fixtures import run_tool
 
 
 def _git(root, *args):  # type: ignore[no-untyped-def]
@@ -79,6 +80,12 @@ def test_a_shallow_clone_is_named_in_a_warning(tmp_path, baseline_model_path):
     assert "shallow clone" in shallow.stderr and "Traceback" not in shallow.stderr
     whole = run_lintrank(*args, cwd=repo)
     assert whole.returncode in (0, 1) and "shallow" not in whole.stderr
+    # The plugins print it as the CLI does, not in Python's warning format.
+    for tool, extra in (("flake8", ["--format=lintrank", "a.py"]),
+                        ("pylint", ["--load-plugins=lintrank.plugins.pylint", "a.py"])):
+        hosted = run_tool(tool, *extra, cwd=clone)
+        assert "lintrank: warning: " in hosted.stderr and "shallow clone" in hosted.stderr
+        assert "ShallowHistoryWarning" not in hosted.stderr, hosted.stderr
 
 
 def test_only_the_latest_heads_histories_are_kept(tmp_path):
