@@ -51,8 +51,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         if command is not None and name != _MODULE.format(command):
             continue
         module = importlib.import_module(name)
-        command = module.add_parser(sub)
-        command.set_defaults(handler=module.run)
+        module.add_parser(sub).set_defaults(handler=module.run)
     return parser
 
 

@@ -200,3 +200,17 @@ def test_each_command_module_registers_the_command_it_is_named_for():
         assert list(sub.choices) == [name]
     assert cli._command(["--debug", "check", "src"]) == "check"
     assert cli._command(["chek"]) is None and cli._command(["--help"]) is None
+
+
+def test_help_and_a_wrong_command_name_every_command(tmp_path):
+    """Without a known command the whole parser is built: every command is listed."""
+    from lintrank.core import cli
+
+    names = [m.rsplit("cmd_", 1)[1] for m in cli.COMMANDS]
+    shown = run_lintrank("--help", cwd=tmp_path)
+    assert shown.returncode == 0
+    wrong = run_lintrank("chek", cwd=tmp_path)
+    assert wrong.returncode == 2
+    for name in names:
+        assert name in shown.stdout
+        assert repr(name) in wrong.stderr  # argparse: "choose from 'check', ..."
