@@ -5,13 +5,12 @@ Works on work trees and bare mirrors alike (``git -C``); nothing is checked out.
 from __future__ import annotations
 
 import dataclasses
-import re
 import subprocess
 
 from lintrank.core.exceptions import UsageError
 from lintrank.core.history import parse_log
+from lintrank.core.recency import parse_hunk
 
-_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 @dataclasses.dataclass
@@ -108,12 +107,9 @@ def changed_files(git_dir: str, parent: str, commit: str) -> list[FileChange]:
                                       fields[2], fields[3]))
         elif line.startswith("diff --git "):
             current += 1
-        elif line.startswith("@@") and 0 <= current < len(changes):
-            match = _HUNK.match(line)
-            if match:
-                a, b, c, d = match.groups()
-                changes[current].hunks.append(
-                    (int(a), 1 if b is None else int(b), int(c), 1 if d is None else int(d)))
+        elif line.startswith("@@") and 0 <= current < len(changes) and \
+                (hunk := parse_hunk(line)) is not None:
+            changes[current].hunks.append(hunk)
     return [c for c in changes if c.status in "ADMRT"]
 
 

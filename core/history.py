@@ -5,7 +5,6 @@ import bisect
 import dataclasses
 import math
 import os
-import re
 import subprocess
 from collections.abc import Iterable, Iterator
 
@@ -15,7 +14,6 @@ from lintrank.core.recency import DAY, WINDOW, Change, Marks, apply, log_marks, 
 
 #: ``git log`` output format: record separator, commit time, author e-mail.
 LOG_FORMAT = "--format=\x1e%ct\x1f%ae"
-_HUNK_NEW = re.compile(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@")
 Ranges = tuple[tuple[int, int], ...]
 
 
@@ -169,17 +167,16 @@ def _log(root: str, args: list[str], paths: list[str] | None
 
 def parse_new_ranges(diff: str) -> dict[str, Ranges]:
     """New-side (start, count) ranges per path from ``git diff -U0`` output."""
+    return new_ranges(parse_diff(diff))
+
+
+def new_ranges(changes: Iterable[Change]) -> dict[str, Ranges]:
+    """New-side (start, count) ranges per file the changes left with changed lines
+    (a deleted file or a pure rename has none)."""
     ranges: dict[str, list[tuple[int, int]]] = {}
-    path = None
-    for line in diff.split("\n"):
-        if line.startswith("+++ "):
-            name = line[4:]
-            path = name[2:] if name.startswith("b/") else None  # /dev/null: deleted
-        elif line.startswith("@@") and path is not None:
-            match = _HUNK_NEW.match(line)
-            if match:
-                count = 1 if match.group(2) is None else int(match.group(2))
-                ranges.setdefault(path, []).append((int(match.group(1)), count))
+    for _, new, hunks in changes:
+        if new is not None and hunks:
+            ranges.setdefault(new, []).extend((c, d) for _, _, c, d in hunks)
     return {k: tuple(v) for k, v in ranges.items()}
 
 
@@ -201,7 +198,8 @@ def recent_change(root: str, rev: str = "HEAD", worktree: bool = False
                                    capture_output=True, text=True, errors="replace",
                                    stdin=subprocess.DEVNULL).stdout
             if dirty.strip():
-                return parse_new_ranges(dirty), parse_diff(dirty)
+                changes = parse_diff(dirty)
+                return new_ranges(changes), changes
         out = subprocess.run([*base, "diff-tree", "-p", "-U0", "--no-color", "-M",
                               "--root", "-m", "--first-parent", rev, "--", "*.py"],
                              capture_output=True, text=True, errors="replace",

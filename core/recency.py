@@ -117,15 +117,20 @@ def parse_diff(diff: str) -> list[Change]:
             old = _side(line[12:], "")
         elif line.startswith("rename to "):
             new = _side(line[10:], "")
-        elif line.startswith("@@"):
-            match = _HUNK.match(line)
-            if match:
-                a, b, c, d = match.groups()
-                hunks.append((int(a), 1 if b is None else int(b),
-                              int(c), 1 if d is None else int(d)))
+        elif line.startswith("@@") and (hunk := parse_hunk(line)) is not None:
+            hunks.append(hunk)
     if old or new:
         changes.append((old, new, hunks))
     return changes
+
+
+def parse_hunk(line: str) -> Hunk | None:
+    """The numbers of a ``-U0`` hunk header (``@@ -a,b +c,d @@``), else None."""
+    match = _HUNK.match(line)
+    if match is None:
+        return None
+    a, b, c, d = match.groups()
+    return int(a), 1 if b is None else int(b), int(c), 1 if d is None else int(d)
 
 
 def _side(name: str, prefix: str) -> str | None:

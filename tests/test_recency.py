@@ -108,3 +108,15 @@ def test_uncommitted_edits_move_cached_recency(tmp_path):
     assert marks[1] == marks[2] == (now,)  # the uncommitted lines: edited "now"
     assert marks[3] == (T + 4 * DAY,)  # `import sys` (day 4), moved down by two
     assert marks[4] == (T + DAY,)  # value_0, written on day 1
+
+
+def test_changed_lines_of_a_file_with_a_space_in_its_name(tmp_path):
+    """git ends such names with a tab in ---/+++ lines; the path must not keep it."""
+    from lintrank.core.history import last_change, recent_change
+
+    repo = Repo(tmp_path / "r")
+    repo.commit("start", {"a b.py": "x = 1\ny = 2\n"})
+    (repo.root / "a b.py").write_text("x = 1\ny = 3\n")
+    assert last_change(str(repo.root), "HEAD", worktree=True) == {"a b.py": ((2, 1),)}
+    assert recent_change(str(repo.root), "HEAD", worktree=True)[1] == [
+        ("a b.py", "a b.py", [(2, 1, 2, 1)])]
