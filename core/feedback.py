@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from lintrank.core.exceptions import LintrankWarning
 from lintrank.core.files import atomic_write
 from lintrank.core.finding import Finding
 
@@ -59,7 +60,7 @@ def load(root: str) -> list[Feedback]:
     except FileNotFoundError:
         return []
     except (OSError, UnicodeDecodeError) as exc:
-        warnings.warn(f"cannot read {path}: {exc}", stacklevel=2)
+        warnings.warn(LintrankWarning(f"cannot read {path}: {exc}"), stacklevel=2)
         return []
     names = {f.name for f in dataclasses.fields(Feedback)}
     entries = []
@@ -71,8 +72,8 @@ def load(root: str) -> list[Feedback]:
             entries.append(Feedback(**{k: v for k, v in data.items() if k in names}))
         except (ValueError, TypeError) as exc:
             # A merge conflict or a hand edit must not stop every run.
-            warnings.warn(f"{path}:{number}: skipped an unreadable entry ({exc})",
-                          stacklevel=2)
+            warnings.warn(LintrankWarning(
+                f"{path}:{number}: skipped an unreadable entry ({exc})"), stacklevel=2)
     return entries
 
 

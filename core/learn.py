@@ -24,7 +24,7 @@ import numpy as np
 from lintrank.core import evaluate, feedback, memory
 from lintrank.core.cache import Cache
 from lintrank.core.dataset import mined_matrix
-from lintrank.core.exceptions import ModelError, UsageError
+from lintrank.core.exceptions import LintrankWarning, ModelError, UsageError
 from lintrank.core.memory import ProjectMemory
 from lintrank.core.onnx_model import RewardModel, load_model
 from lintrank.models import project_model_path
@@ -42,8 +42,8 @@ def project_model(root: str) -> RewardModel | None:
     try:
         return load_model(str(path.resolve()))
     except ModelError as exc:
-        warnings.warn(f"{exc}; using the shipped model (run `lintrank learn` again)",
-                      stacklevel=2)
+        warnings.warn(LintrankWarning(
+            f"{exc}; using the shipped model (run `lintrank learn` again)"), stacklevel=2)
         return None
 
 

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from lintrank.core.exceptions import LintrankWarning
 from lintrank.core.files import atomic_write, read_regular
 from lintrank.core.finding import Finding
 from lintrank.models import project_memory_path
@@ -156,8 +157,8 @@ def _count_value(value: object) -> int:
 def _warn(path: Path, why: str) -> None:
     import warnings
 
-    warnings.warn(f"ignoring {path} ({why}); run `lintrank learn` to rebuild it",
-                  stacklevel=3)
+    warnings.warn(LintrankWarning(
+        f"ignoring {path} ({why}); run `lintrank learn` to rebuild it"), stacklevel=3)
 
 
 def fill(rows: np.ndarray, start: int, findings: Sequence[Finding],
