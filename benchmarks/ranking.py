@@ -39,7 +39,8 @@ BASELINES = ("model", "model without memory", "prior", "severity", "random")
 
 def loro(paths: list[str], drop: list[str], params: dict | None = None,
          ignore: tuple[str, ...] = train.IGNORED_FEATURES,
-         memory_mask: float = train.MEMORY_MASK) -> dict:
+         memory_mask: float = train.MEMORY_MASK,
+         commit_weight: float = train.COMMIT_WEIGHT) -> dict:
     """Per-repository and mean metrics of the model and the baselines."""
     data = load(paths)
     for group in drop:
@@ -52,7 +53,8 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
         test, fit_on = data.subset(held), data.subset(~held)
         if test.y.min() == test.y.max():
             continue  # one class only: no ranking to measure
-        model = train.fit(fit_on.x, fit_on.y, params, ignore, memory_mask)
+        model = train.fit(fit_on.x, fit_on.y, params, ignore, memory_mask,
+                          train.commit_weights(fit_on.commits, commit_weight))
         scores = {"model": train.predict(model, test.x),
                   "model without memory": train.predict(model,
                                                         train.mask_memory(test.x, 1.0)),
@@ -71,7 +73,7 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
     return {"repositories": per_repo, "mean": mean, "mean_positive_rate": rate,
             "rows": len(data), "positives": int(data.y.sum()), "dropped": drop,
             "params": {**train.PARAMS, **(params or {})}, "ignored_features": list(ignore),
-            "memory_mask": memory_mask}
+            "memory_mask": memory_mask, "commit_weight": commit_weight}
 
 
 def markdown(result: dict) -> str:
@@ -111,12 +113,14 @@ def main() -> int:
                         help="as `lintrank train --ignore-features` (default: the same)")
     parser.add_argument("--memory-mask", type=float, default=train.MEMORY_MASK,
                         help="as `lintrank train --memory-mask` (default: the same)")
+    parser.add_argument("--commit-weight", type=float, default=train.COMMIT_WEIGHT,
+                        help="as `lintrank train --commit-weight` (default: the same)")
     parser.add_argument("--params", default="{}",
                         help="JSON object overriding LightGBM parameters (tuning)")
     args = parser.parse_args()
     ignore = train.ignored_features(args.ignore_features)
     result = loro(args.datasets, args.drop, json.loads(args.params), ignore,
-                  args.memory_mask)
+                  args.memory_mask, args.commit_weight)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(result, handle, indent=2)

@@ -21,6 +21,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--memory-mask", type=float, default=None, metavar="SHARE",
                    help="share of rows fitted without their project-memory columns "
                         "(default: lintrank.core.train.MEMORY_MASK)")
+    p.add_argument("--commit-weight", type=float, default=None, metavar="POWER",
+                   help="weigh each row 1 / (rows of its commit) ** POWER, so bulk "
+                        "clean-up commits do not dominate (default: "
+                        "lintrank.core.train.COMMIT_WEIGHT; 0 weighs rows equally)")
     p.add_argument("--data-manifest", metavar="FILE",
                    help="also write the training data's provenance (repositories, "
                         "commit windows, row counts) as JSON")
@@ -38,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
     mask = train.MEMORY_MASK if args.memory_mask is None else args.memory_mask
     if not 0.0 <= mask <= 1.0:
         raise UsageError(f"--memory-mask must be between 0 and 1, not {mask}")
-    model = train.fit(data.x, data.y, ignore=ignore, memory_mask=mask)
+    power = train.COMMIT_WEIGHT if args.commit_weight is None else args.commit_weight
+    model = train.fit(data.x, data.y, ignore=ignore, memory_mask=mask,
+                      weights=train.commit_weights(data.commits, power))
     # The default threshold keeps --keep of the findings of a project without a
     # memory (no `lintrank learn` yet): what a new user meets first.
     scores = train.predict(model, train.mask_memory(data.x, 1.0))
@@ -52,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     sha = train.write_model(blob, args.out, {
         "name": args.name, "threshold": threshold, "rows": len(data),
         "positives": int(data.y.sum()), "repositories": repos,
-        "ignored_features": list(ignore), "memory_mask": mask})
+        "ignored_features": list(ignore), "memory_mask": mask,
+        "commit_weight": power})
     if args.data_manifest:
         train.write_data_manifest(data, args.data_manifest)
     print(f"lintrank train: {len(data)} findings from {len(repos)} repositories, "

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,13 @@ IGNORED_FEATURES: tuple[str, ...] = ("file_age_days", "max_line_length")
 #: A checked project has a memory only after `lintrank learn`; the trees must rank
 #: well in both regimes, and a random half teaches them what "missing" looks like.
 MEMORY_MASK = 0.5
+#: Each row weighs 1 / (rows of its labelling commit) ** COMMIT_WEIGHT in the fit. A
+#: few clean-up commits fix hundreds of findings each and would otherwise teach the
+#: trees mostly which codes get cleaned up in bulk; users rank the findings of one
+#: change, so each change should count. 0.5 raised the mean within-commit AUC of
+#: leave-one-repository-out runs by about 0.009 over three seeds, AUC unchanged
+#: (models/MODEL_CARD.md); 0 weighs every row equally.
+COMMIT_WEIGHT = 0.5
 
 
 def _require() -> tuple[Any, Any]:
@@ -60,20 +69,31 @@ def _require() -> tuple[Any, Any]:
 
 
 def fit(x: np.ndarray, y: np.ndarray, params: dict[str, Any] | None = None,
-        ignore: tuple[str, ...] | list[str] = (), memory_mask: float = MEMORY_MASK) -> Any:
+        ignore: tuple[str, ...] | list[str] = (), memory_mask: float = MEMORY_MASK,
+        weights: np.ndarray | None = None) -> Any:
     """Fit a binary LightGBM classifier; returns the fitted ``LGBMClassifier``.
 
     ``ignore`` names features the trees must not use (`lintrank train` passes
     ``IGNORED_FEATURES`` unless told otherwise); ``memory_mask`` is the share of rows
-    fitted without their project-memory columns.
+    fitted without their project-memory columns; ``weights`` are per-row sample
+    weights (:func:`commit_weights`), ``None`` for equal weights.
     """
     lightgbm, _ = _require()
     if len(set(y.tolist())) < 2:
         raise UsageError("the training data needs both fixed and persisting findings")
     merged = {**PARAMS, **(params or {})}
     model = lightgbm.LGBMClassifier(**merged)
-    model.fit(mask_memory(blank(x, ignore), memory_mask, merged.get("random_state", 0)), y)
+    model.fit(mask_memory(blank(x, ignore), memory_mask, merged.get("random_state", 0)), y,
+              sample_weight=weights)
     return model
+
+
+def commit_weights(commits: Sequence[str], power: float = COMMIT_WEIGHT) -> np.ndarray:
+    """Per-row weight ``1 / n ** power``, ``n`` the rows sharing the row's commit."""
+    if power < 0:
+        raise UsageError(f"the commit weight power must not be negative, not {power}")
+    size = Counter(commits)
+    return np.asarray([size[c] for c in commits], dtype=np.float64) ** -power
 
 
 def mask_memory(x: np.ndarray, share: float, seed: int = 0) -> np.ndarray:

@@ -133,3 +133,37 @@ def test_memory_mask_blanks_only_memory_columns_of_a_seeded_share():
     assert not np.isnan(masked[~blank_rows]).any()  # a row keeps all or none of its memory
     assert np.array_equal(masked, train.mask_memory(x, 0.5, seed=3), equal_nan=True)
     assert train.mask_memory(x, 0.0) is x and np.isnan(train.mask_memory(x, 1.0)[:, -1]).all()
+
+
+def test_commit_weights_make_each_commit_count_by_the_root_of_its_size():
+    commits = ["a"] * 100 + ["b"] * 4 + ["c"]
+    w = train.commit_weights(commits)  # default power 0.5
+    assert np.allclose(w[:100], 0.1) and np.allclose(w[100:104], 0.5) and w[104] == 1.0
+    # A bulk commit of 100 rows weighs 10 rows' worth, not 100: about 10x one row.
+    assert w[:100].sum() == pytest.approx(10.0) and w[100:104].sum() == pytest.approx(2.0)
+    assert np.array_equal(train.commit_weights(commits, 0.0), np.ones(len(commits)))
+    with pytest.raises(Exception, match="negative"):
+        train.commit_weights(commits, -1.0)
+
+
+def test_cli_train_weighs_rows_by_commit_and_records_the_power(tmp_path: Path):
+    x, y = _synthetic(600)
+    rows = _rows(x, y, "o/r")
+    for row in rows[:300]:
+        row["commit"] = "bulk"  # one clean-up commit holding half the rows
+    data = tmp_path / "d.jsonl.gz"
+    write_dataset(iter(rows), str(data), {"repo": "o/r"})
+    blobs = {}
+    for power in ("0", "0.5"):
+        out = tmp_path / f"m{power}.onnx"
+        run_lintrank("train", str(data), "--out", str(out), "--commit-weight", power,
+                     cwd=tmp_path, check_rc=(0,))
+        assert json.loads(out.with_suffix(".json").read_text())["commit_weight"] == float(power)
+        blobs[power] = out.read_bytes()
+    assert blobs["0"] != blobs["0.5"]  # the weights reached the fit
+    run_lintrank("train", str(data), "--out", str(tmp_path / "m.onnx"), cwd=tmp_path,
+                 check_rc=(0,))
+    assert json.loads((tmp_path / "m.json").read_text())["commit_weight"] == train.COMMIT_WEIGHT
+    proc = run_lintrank("train", str(data), "--out", str(tmp_path / "m.onnx"),
+                        "--commit-weight", "-1", cwd=tmp_path, check_rc=(2,))
+    assert "negative" in proc.stderr
