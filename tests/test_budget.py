@@ -223,12 +223,35 @@ def test_plan_pays_a_slow_start_up_once_per_slot_on_the_best_files():
     assert {f"f{i:02}.py" for i in range(10)} <= set(planned)  # the start-up pays there
     assert len(planned) * 500 * 1e-3 + 2 * 6.0 <= 2 * 20.0
     # pylint streams its findings file by file: the files that did not fit the plan
-    # follow in the same two processes (no more start-ups), cut at the deadline.
-    assert sum(t.source.name == "pylint" for t in tasks) == 2
+    # follow in the same two processes (no more start-ups), cut at the deadline, as
+    # far as STREAM_SLACK allows; only the rest is left to later batches.
+    assert sum(t.source.name == "pylint" and t.expected_files is not None for t in tasks) == 2
     assert all(t.files[t.expected_files:] for t in first)
     assert 0 < summary["planned_units"] < len(units)
     # What does not fit still follows, in reward order, for the engine to skip or run.
     assert {f for t in tasks for f in t.files} == set(lines)
+
+
+def test_streaming_batches_take_only_what_they_could_finish():
+    """pylint builds the syntax tree of every file it is given before it lints the
+    first: a batch that runs to the deadline gets the files that did not fit the plan
+    only up to STREAM_SLACK times its slot's time, not every remaining file."""
+    from lintrank.core.tasks import SAFETY, STREAM_SLACK, plan_budget
+
+    costs = _costs(call=2.0, rate=1e-3)
+    lines = {f"f{i:03}.py": 500 for i in range(400)}  # 200 s of pylint, 2 s each batch
+    units = order(make_units([("pylint", f) for f in lines], lines, costs, {}, set()))
+    tasks, _, _ = plan_budget(Budget(seconds=10.0), units, {"pylint": PYLINT}, ".", 60,
+                              lines, costs, capacity=2)
+    first, rest = tasks[:2], tasks[2:]
+    spread = costs.spread("pylint")
+    for task in first:
+        assert task.expected_files < len(task.files)  # topped up beyond the plan ...
+        work = spread * (costs.per_call("pylint") + 0.5 * len(task.files))
+        assert work <= STREAM_SLACK * SAFETY * 10.0 + 1e-6  # ... but not without end
+    assert rest and all(t.expected_files is None for t in rest)
+    # Nothing is lost: the others follow, in reward order, for the engine to skip.
+    assert sorted(f for t in tasks for f in t.files) == sorted(lines)
 
 
 def test_plan_keeps_critical_units_whatever_the_budget():
