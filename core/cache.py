@@ -3,12 +3,18 @@
 SQLite gives atomic, crash-safe writes and safe concurrent runs for free. Nothing
 read back is ever executed: payloads are JSON and floats. A corrupt database is
 rebuilt with a warning; an unwritable one turns caching off with one warning.
+
+Every edit, config change or new model adds entries, so entries carry the time of
+their last use and those unused for :data:`MAX_UNUSED` are dropped (as ruff drops
+files not seen for 30 days); a hit refreshes the time at most once a day, so a warm
+run stays a read.
 """
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
+import time
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -20,20 +26,33 @@ if TYPE_CHECKING:
     from lintrank.core.config import Settings
 
 CACHE_ENV = "LINTRANK_CACHE_DIR"
-DB_NAME = "cache-v1.sqlite"
+DB_NAME = "cache-v2.sqlite"
+#: Earlier layouts, removed when the current one is opened (and by ``cache clean``).
+OLD_DB_NAMES = ("cache-v1.sqlite",)
+#: Entries not used for this long are dropped when a run closes the cache.
+MAX_UNUSED = 30 * 86400.0
+#: A hit refreshes its entry's last use when older than this; pruning runs this often.
+TOUCH_EVERY = 86400.0
 _TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
         "# This file is a cache directory tag created by lintrank.\n"
         "# For information about cache directory tags see https://bford.info/cachedir/\n")
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload TEXT NOT NULL,
+    used REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS scores (model TEXT NOT NULL, row BLOB NOT NULL,
-    score REAL NOT NULL, PRIMARY KEY (model, row)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS modules (digest TEXT PRIMARY KEY, payload TEXT NOT NULL);
+    score REAL NOT NULL, used REAL NOT NULL, PRIMARY KEY (model, row)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS modules (digest TEXT PRIMARY KEY, payload TEXT NOT NULL,
+    used REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS outcomes (path TEXT NOT NULL, tool TEXT NOT NULL,
     mass REAL NOT NULL, findings INTEGER NOT NULL, PRIMARY KEY (path, tool)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cost_samples (tool TEXT PRIMARY KEY, payload TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, payload TEXT NOT NULL,
+    used REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value REAL NOT NULL);
 """
+#: Tables whose entries age out, with their key columns.
+_AGING = {"results": ("key",), "modules": ("digest",), "derived": ("key",),
+          "scores": ("model", "row")}
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 
 
@@ -64,6 +83,7 @@ class Cache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             _write_markers(self.folder)
+            _remove_old_layouts(self.folder)
             self._db = self._connect()
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc):
@@ -150,21 +170,48 @@ class Cache:
 
     def _get_json(self, table: str, column: str, keys: Sequence[str]) -> dict[str, object]:
         found: dict[str, object] = {}
+        stale: list[str] = []
+        since = time.time() - TOUCH_EVERY
         for start in range(0, len(keys), _CHUNK):
             part = list(keys[start:start + _CHUNK])
             marks = ",".join("?" * len(part))
-            for key, payload in self._query(
-                    f"SELECT {column}, payload FROM {table} WHERE {column} IN ({marks})",
-                    part):
+            for key, payload, used in self._query(
+                    f"SELECT {column}, payload, used FROM {table} "
+                    f"WHERE {column} IN ({marks})", part):
                 try:
                     found[key] = json.loads(payload)
                 except ValueError:
                     continue  # a damaged row is just a miss
+                if not isinstance(used, float) or used < since:
+                    stale.append(key)
+        self._touch(table, [(k,) for k in stale])
         return found
 
     def _put_json(self, table: str, items: dict[str, object]) -> None:
-        self._write(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)",
-                    ((k, json.dumps(v, separators=(",", ":"))) for k, v in items.items()))
+        # Aging tables record the write as a use; the small bounded ones have no time.
+        extra = (time.time(),) if table in _AGING else ()
+        marks = ", ".join("?" * (2 + len(extra)))
+        self._write(f"INSERT OR REPLACE INTO {table} VALUES ({marks})",
+                    ((k, json.dumps(v, separators=(",", ":")), *extra)
+                     for k, v in items.items()))
+
+    def _touch(self, table: str, keys: list[tuple[object, ...]]) -> None:
+        """Record that ``keys`` (tuples of ``_AGING[table]`` values) were used now."""
+        if keys:
+            where = " AND ".join(f"{c} = ?" for c in _AGING[table])
+            now = time.time()
+            self._write(f"UPDATE {table} SET used = ? WHERE {where}",
+                        ((now, *k) for k in keys))
+
+    def prune(self, now: float | None = None) -> None:
+        """Drop entries unused for :data:`MAX_UNUSED` (at most once a day)."""
+        now = time.time() if now is None else now
+        last = self._query("SELECT value FROM meta WHERE key = 'pruned'", ())
+        if last and isinstance(last[0][0], float) and last[0][0] > now - TOUCH_EVERY:
+            return
+        for table in _AGING:
+            self._write(f"DELETE FROM {table} WHERE used < ?", [(now - MAX_UNUSED,)])
+        self._write("INSERT OR REPLACE INTO meta VALUES ('pruned', ?)", [(now,)])
 
     def get_results(self, keys: Sequence[str]) -> dict[str, list[dict]]:
         """Return cached payloads for the keys that hit."""
@@ -175,19 +222,27 @@ class Cache:
 
     def get_scores(self, model: str, rows: Sequence[bytes]) -> dict[bytes, float]:
         found: dict[bytes, float] = {}
+        stale: list[tuple[object, ...]] = []
+        since = time.time() - TOUCH_EVERY
         for start in range(0, len(rows), _CHUNK):
             part = list(rows[start:start + _CHUNK])
             marks = ",".join("?" * len(part))
             # SQLite columns are not typed: a damaged or edited row (text, NaN, 7.0)
             # is a miss, never a crash or an out-of-range score.
-            found.update((row, score) for row, score in self._query(
-                f"SELECT row, score FROM scores WHERE model = ? AND row IN ({marks})",
-                [model, *part]) if type(score) is float and 0.0 <= score <= 1.0)
+            for row, score, used in self._query(
+                    f"SELECT row, score, used FROM scores WHERE model = ? AND row IN ({marks})",
+                    [model, *part]):
+                if type(score) is float and 0.0 <= score <= 1.0:
+                    found[row] = score
+                    if not isinstance(used, float) or used < since:
+                        stale.append((model, row))
+        self._touch("scores", stale)
         return found
 
     def put_scores(self, model: str, items: dict[bytes, float]) -> None:
-        self._write("INSERT OR REPLACE INTO scores VALUES (?, ?, ?)",
-                    ((model, k, v) for k, v in items.items()))
+        now = time.time()
+        self._write("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)",
+                    ((model, k, v, now) for k, v in items.items()))
 
     def get_derived(self, keys: Sequence[str]) -> dict[str, object]:
         """Cached values computed from inputs (feature rows, git history) by key."""
@@ -249,6 +304,8 @@ class Cache:
 
     def close(self) -> None:
         if self._db is not None:
+            self.prune()
+        if self._db is not None:  # pruning may have found it unusable
             self._db.close()
             self._db = None
 
@@ -278,6 +335,16 @@ def _write_markers(folder: Path) -> None:
             os.replace(tmp, target)
 
 
+def _remove_old_layouts(folder: Path) -> None:
+    """Delete databases of earlier cache layouts: nothing reads them any more."""
+    for name in OLD_DB_NAMES:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(folder / (name + suffix))
+            except FileNotFoundError:
+                pass
+
+
 def clean(folder: Path) -> bool:
     """Delete the cache folder's lintrank files; return whether anything was there."""
     existed = folder.exists()
@@ -286,7 +353,7 @@ def clean(folder: Path) -> bool:
         for child in folder.iterdir():
             # Markers only when they hold lintrank's own text: a cache_dir pointed at
             # a home folder must not cost the user a global ~/.gitignore.
-            if child.name.startswith(DB_NAME) or (
+            if child.name.startswith((DB_NAME, *OLD_DB_NAMES)) or (
                     child.name in markers and _holds(child, markers[child.name])):
                 child.unlink()
         try:

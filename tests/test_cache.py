@@ -122,3 +122,53 @@ def test_cache_info_and_clean_commands(tmp_path, baseline_model_path):
                        check_rc=(0,)).stdout
     assert "removed" in out and not folder.exists()
     assert not clean(folder)
+
+
+def test_entries_unused_for_a_month_are_dropped_and_a_hit_keeps_one(tmp_path):
+    import sqlite3
+    import time
+
+    from lintrank.core.cache import MAX_UNUSED
+
+    folder = tmp_path / "c"
+    cache = Cache(folder)
+    _fill(cache, 3)
+    cache.put_scores("m", {b"r0": 0.5, b"r1": 0.25})
+    cache.put_derived({"rows:a": [1], "rows:b": [2]})
+    cache.put_modules({"d0": {"ok": True}})
+    cache.close()
+    old = time.time() - MAX_UNUSED - 3600
+    db = sqlite3.connect(folder / DB_NAME)
+    with db:
+        for table in ("results", "scores", "derived", "modules"):
+            db.execute(f"UPDATE {table} SET used = ?", (old,))
+        db.execute("DELETE FROM meta")  # as if the last pruning was long ago
+    db.close()
+    cache = Cache(folder)
+    # Used in this run: refreshed, so they stay; the rest ages out when the run ends.
+    assert cache.get_results(["k1"]).keys() == {"k1"}
+    assert cache.get_scores("m", [b"r1"]) == {b"r1": 0.25}
+    assert cache.get_derived(["rows:b"]) == {"rows:b": [2]}
+    cache.close()
+    cache = Cache(folder)
+    assert cache.get_results(["k0", "k1", "k2"]).keys() == {"k1"}
+    assert cache.get_scores("m", [b"r0", b"r1"]) == {b"r1": 0.25}
+    assert cache.get_derived(["rows:a", "rows:b"]).keys() == {"rows:b"}
+    assert cache.get_modules(["d0"]) == {}
+    cache.close()
+
+
+def test_a_fresh_hit_is_a_pure_read_and_old_layouts_are_removed(tmp_path):
+    folder = tmp_path / "c"
+    folder.mkdir()
+    for suffix in ("", "-wal", "-shm"):
+        (folder / f"cache-v1.sqlite{suffix}").write_bytes(b"old layout")
+    cache = Cache(folder)
+    assert not list(folder.glob("cache-v1.sqlite*"))
+    _fill(cache, 2)
+    before = cache._db.total_changes
+    assert cache.get_results(["k0", "k1"]).keys() == {"k0", "k1"}
+    assert cache._db.total_changes == before  # written seconds ago: nothing to refresh
+    cache.close()
+    (folder / "cache-v1.sqlite").write_bytes(b"old layout")
+    assert clean(folder) and not folder.exists()

@@ -17,11 +17,12 @@ import sys
 import time
 
 import pytest
+from lintrank.core.cache import DB_NAME
 
 from tests.helpers import lintrank_exe
 from tests.reliability.conftest import check, project
 
-DB = "cache-v1.sqlite"
+DB = DB_NAME
 FILES = {f"pkg/mod_{i}.py": f"import os\nvalue_{i}=1\n" for i in range(12)}
 FILES["pkg/many.py"] = "".join(f"x{i}=1\n" for i in range(600))  # a big payload
 
