@@ -90,8 +90,8 @@ def fit(x: np.ndarray, y: np.ndarray, params: dict[str, Any] | None = None,
 
 def commit_weights(commits: Sequence[str], power: float = COMMIT_WEIGHT) -> np.ndarray:
     """Per-row weight ``1 / n ** power``, ``n`` the rows sharing the row's commit."""
-    if power < 0:
-        raise UsageError(f"the commit weight power must not be negative, not {power}")
+    if not 0 <= power < float("inf"):  # also rejects NaN
+        raise UsageError(f"the commit weight power must be a non-negative number, not {power}")
     size = Counter(commits)
     return np.asarray([size[c] for c in commits], dtype=np.float64) ** -power
 

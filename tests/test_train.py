@@ -142,8 +142,9 @@ def test_commit_weights_make_each_commit_count_by_the_root_of_its_size():
     # A bulk commit of 100 rows weighs 10 rows' worth, not 100: about 10x one row.
     assert w[:100].sum() == pytest.approx(10.0) and w[100:104].sum() == pytest.approx(2.0)
     assert np.array_equal(train.commit_weights(commits, 0.0), np.ones(len(commits)))
-    with pytest.raises(Exception, match="negative"):
-        train.commit_weights(commits, -1.0)
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(Exception, match="non-negative number"):
+            train.commit_weights(commits, bad)
 
 
 def test_cli_train_weighs_rows_by_commit_and_records_the_power(tmp_path: Path):
@@ -166,4 +167,4 @@ def test_cli_train_weighs_rows_by_commit_and_records_the_power(tmp_path: Path):
     assert json.loads((tmp_path / "m.json").read_text())["commit_weight"] == train.COMMIT_WEIGHT
     proc = run_lintrank("train", str(data), "--out", str(tmp_path / "m.onnx"),
                         "--commit-weight", "-1", cwd=tmp_path, check_rc=(2,))
-    assert "negative" in proc.stderr
+    assert "non-negative number" in proc.stderr
