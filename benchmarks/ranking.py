@@ -48,6 +48,8 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
             data.x[:, INDEX[name]] = np.nan
     repos = sorted(set(data.repos))
     per_repo = {}
+    # Every fold's held-out scores, for metrics over all repositories pooled.
+    pooled: dict[str, list[np.ndarray]] = {"y": [], **{k: [] for k in BASELINES}}
     for repo in repos:
         held = np.asarray([r == repo for r in data.repos])
         test, fit_on = data.subset(held), data.subset(~held)
@@ -61,6 +63,9 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
                   "prior": evaluate.CodePrior(fit_on).scores(test),
                   "severity": evaluate.severity_scores(test),
                   "random": evaluate.random_scores(test)}
+        pooled["y"].append(test.y)
+        for k, s in scores.items():
+            pooled[k].append(np.asarray(s, dtype=np.float64))
         per_repo[repo] = {"rows": len(test), "positives": int(test.y.sum()),
                           "metrics": {k: {**evaluate.metrics(test.y, s, test.commits),
                                           "within_commit_auc_pairs": evaluate.within_commit_auc(
@@ -70,7 +75,12 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
     mean = {k: {m: float(np.nanmean([r["metrics"][k][m] for r in per_repo.values()]))
                 for m in (*evaluate.METRICS, "within_commit_auc_pairs")} for k in BASELINES}
     rate = float(np.mean([r["positives"] / r["rows"] for r in per_repo.values()]))
+    y = np.concatenate(pooled["y"]) if pooled["y"] else np.zeros(0, dtype=np.int8)
+    pooled_metrics = {k: {"auc": evaluate.auc(y, np.concatenate(pooled[k])),
+                          "ap": evaluate.average_precision(y, np.concatenate(pooled[k]))}
+                      for k in BASELINES} if len(y) else {}
     return {"repositories": per_repo, "mean": mean, "mean_positive_rate": rate,
+            "pooled": pooled_metrics, "pooled_positive_rate": float(y.mean()) if len(y) else 0.0,
             "rows": len(data), "positives": int(data.y.sum()), "dropped": drop,
             "params": {**train.PARAMS, **(params or {})}, "ignored_features": list(ignore),
             "memory_mask": memory_mask, "commit_weight": commit_weight}
@@ -99,6 +109,17 @@ def markdown(result: dict) -> str:
                   f"{r['metrics']['model']['ap'] * r['rows'] / r['positives']:.1f}"
                   f" vs {r['metrics']['prior']['ap'] * r['rows'] / r['positives']:.1f}"
                   for repo, r in result["repositories"].items())]
+    lifts = [r["metrics"]["model"]["ap"] * r["rows"] / r["positives"]
+             for r in result["repositories"].values()]
+    if lifts:
+        lines += ["", f"Model AP lift over repositories: mean {np.mean(lifts):.1f}x, median "
+                  f"{np.median(lifts):.1f}x, >= 3x on {sum(v >= 3 for v in lifts)} of {len(lifts)}"]
+    if result.get("pooled"):
+        rate = result["pooled_positive_rate"]
+        lines += ["", f"All held-out scores pooled ({100 * rate:.1f}% positives), AUC / AP "
+                  "(lift): " + ", ".join(
+                      f"{k} {v['auc']:.3f} / {v['ap']:.3f} ({v['ap'] / rate:.1f}x)"
+                      for k, v in result["pooled"].items())]
     return "\n".join(lines)
 
 
