@@ -173,11 +173,7 @@ def parse_new_ranges(diff: str) -> dict[str, Ranges]:
 def new_ranges(changes: Iterable[Change]) -> dict[str, Ranges]:
     """New-side (start, count) ranges per file the changes left with changed lines
     (a deleted file or a pure rename has none)."""
-    ranges: dict[str, list[tuple[int, int]]] = {}
-    for _, new, hunks in changes:
-        if new is not None and hunks:
-            ranges.setdefault(new, []).extend((c, d) for _, _, c, d in hunks)
-    return {k: tuple(v) for k, v in ranges.items()}
+    return {path: spans for path, spans in changed_files(changes).items() if spans}
 
 
 def last_change(root: str, rev: str = "HEAD", worktree: bool = False) -> dict[str, Ranges]:
@@ -199,14 +195,25 @@ def recent_change(root: str, rev: str = "HEAD", worktree: bool = False
                                    stdin=subprocess.DEVNULL).stdout
             if dirty.strip():
                 changes = parse_diff(dirty)
-                return new_ranges(changes), changes
+                return changed_files(changes), changes
         out = subprocess.run([*base, "diff-tree", "-p", "-U0", "--no-color", "-M",
                               "--root", "-m", "--first-parent", rev, "--", "*.py"],
                              capture_output=True, text=True, errors="replace",
                              stdin=subprocess.DEVNULL).stdout
     except OSError:
         return {}, []
-    return parse_new_ranges(out), []
+    return changed_files(parse_diff(out)), []
+
+
+def changed_files(changes: Iterable[Change]) -> dict[str, Ranges]:
+    """Every file a change left in place, with its new-side ranges: unlike
+    :func:`new_ranges`, a pure rename or mode change counts, with no lines, as
+    ``lintrank mine`` counts it (the file is part of the change)."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for _, new, hunks in changes:
+        if new is not None:
+            ranges.setdefault(new, []).extend((c, d) for _, _, c, d in hunks)
+    return {k: tuple(v) for k, v in ranges.items()}
 
 
 class ShallowHistoryWarning(LintrankWarning):

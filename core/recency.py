@@ -99,16 +99,27 @@ def parse_patches(out: str) -> Iterable[tuple[float, list[Change]]]:
 
 
 def parse_diff(diff: str) -> list[Change]:
-    """The files and ``-U0`` hunks of a ``git diff`` (``a/``, ``b/`` prefixes)."""
+    """The files and ``-U0`` hunks of a ``git diff`` (``a/``, ``b/`` prefixes).
+
+    Files without content lines (a mode change, an empty file added or deleted) are
+    named by the ``diff --git`` header alone; they are listed too, with no hunks, as
+    the miner's ``diff-tree --raw`` lists them.
+    """
     changes: list[Change] = []
     old = new = None
     hunks: list[Hunk] = []
+    header = None
     for line in diff.split("\n"):
         if line.startswith("diff --git "):
             if old or new:
                 changes.append((old, new, hunks))
-            old = new = None
+            header = _header_path(line[len("diff --git "):])
+            old = new = header
             hunks = []
+        elif line.startswith("new file mode") and old == header:
+            old = None
+        elif line.startswith("deleted file mode") and new == header:
+            new = None
         elif line.startswith("--- "):
             old = _side(line[4:], "a/")
         elif line.startswith("+++ "):
@@ -131,6 +142,18 @@ def parse_hunk(line: str) -> Hunk | None:
         return None
     a, b, c, d = match.groups()
     return int(a), 1 if b is None else int(b), int(c), 1 if d is None else int(d)
+
+
+def _header_path(rest: str) -> str | None:
+    """The path of ``a/P b/P`` (a ``diff --git`` header naming one file), else None.
+
+    A rename's two names, or names git quoted, are left to the lines that follow."""
+    half = (len(rest) - 1) // 2
+    a, b = rest[:half], rest[half + 1:]
+    if rest[half:half + 1] == " " and a.startswith("a/") and b.startswith("b/") \
+            and a[2:] == b[2:]:
+        return a[2:]
+    return None
 
 
 def _side(name: str, prefix: str) -> str | None:

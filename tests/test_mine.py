@@ -257,6 +257,36 @@ def test_mined_features_equal_check_time_features(history, tmp_path):
     assert rows[0]["x"][INDEX["in_last_change"]] == 0.0  # c2 changed c.py, not a.py
 
 
+def test_a_pure_rename_or_mode_change_is_in_the_last_change_as_when_mined(tmp_path):
+    """The row's parent renamed b.py (no line changed) and made m.py executable: both
+    files are part of that change, at check time as in the mined row."""
+    from lintrank.core.history import last_change, repo_history
+    from lintrank.core.scorer import feature_matrix
+
+    repo = Repo(tmp_path / "r")
+    repo.commit("one", {"a.py": "import os\nimport sys\n\nprint(sys.argv)\n",
+                        "m.py": "import re\n"})
+    repo.day += 1
+    repo.git("mv", "a.py", "b.py")
+    (repo.root / "m.py").chmod(0o755)
+    repo.git("add", "m.py")
+    repo.git("commit", "-q", "-m", "rename, mode")
+    renamed = repo.git("rev-parse", "HEAD").strip()
+    repo.commit("fix", {"b.py": "import sys\n\nprint(sys.argv)\n"})
+    row = next(r for r in _mine(repo, tmp_path / "cache") if r["outcome"] == "fixed")
+    assert (row["path"], row["code"]) == ("b.py", "F401")
+    assert row["x"][INDEX["in_last_change"]] == 1.0
+    work = tmp_path / "work"
+    subprocess.run(["git", "clone", "-q", str(repo.root), str(work)], check=True)
+    subprocess.run(["git", "-C", str(work), "checkout", "-q", renamed], check=True)
+    assert last_change(str(work)) == {"b.py": (), "m.py": ()}
+    findings = select_sources(["flake8"])[0].run(["b.py"], str(work), 60)
+    matrix = feature_matrix(findings, str(work), repo_history(str(work)))
+    i = next(i for i, f in enumerate(findings) if (f.code, f.line) == ("F401", row["line"]))
+    got = [math.nan if v is None else v for v in row["x"]]
+    assert got == pytest.approx(matrix[i, :N_ROW_FEATURES].tolist(), rel=1e-6, nan_ok=True)
+
+
 def test_last_change_distance_in_mined_rows(tmp_path):
     repo = Repo(tmp_path / "r")
     repo.commit("initial", {"a.py": "import os\nimport sys\n"})
