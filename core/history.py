@@ -173,7 +173,7 @@ def parse_new_ranges(diff: str) -> dict[str, Ranges]:
 def new_ranges(changes: Iterable[Change]) -> dict[str, Ranges]:
     """New-side (start, count) ranges per file the changes left with changed lines
     (a deleted file or a pure rename has none)."""
-    return {path: spans for path, spans in changed_files(changes).items() if spans}
+    return {path: spans for path, spans in change_ranges(changes).items() if spans}
 
 
 def last_change(root: str, rev: str = "HEAD", worktree: bool = False) -> dict[str, Ranges]:
@@ -195,20 +195,20 @@ def recent_change(root: str, rev: str = "HEAD", worktree: bool = False
                                    stdin=subprocess.DEVNULL).stdout
             if dirty.strip():
                 changes = parse_diff(dirty)
-                return changed_files(changes), changes
+                return change_ranges(changes), changes
         out = subprocess.run([*base, "diff-tree", "-p", "-U0", "--no-color", "-M",
                               "--root", "-m", "--first-parent", rev, "--", "*.py"],
                              capture_output=True, text=True, errors="replace",
                              stdin=subprocess.DEVNULL).stdout
     except OSError:
         return {}, []
-    return changed_files(parse_diff(out)), []
+    return change_ranges(parse_diff(out)), []
 
 
-def changed_files(changes: Iterable[Change]) -> dict[str, Ranges]:
+def change_ranges(changes: Iterable[Change]) -> dict[str, Ranges]:
     """Every file a change left in place, with its new-side ranges: unlike
-    :func:`new_ranges`, a pure rename or mode change counts, with no lines, as
-    ``lintrank mine`` counts it (the file is part of the change)."""
+    :func:`new_ranges`, a pure rename or mode change counts, with no lines (the file
+    is part of the change). ``lintrank mine`` reads its last change with this too."""
     ranges: dict[str, list[tuple[int, int]]] = {}
     for _, new, hunks in changes:
         if new is not None:

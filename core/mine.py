@@ -25,7 +25,7 @@ from lintrank.core.context import FileContext, build_context
 from lintrank.core.features import ROW_FEATURES, file_features, row_schema_id
 from lintrank.core.finding import Finding
 from lintrank.core.gitwalk import BlobReader, Commit, FileChange, changed_files, full_log, mainline
-from lintrank.core.history import HistoryStats, Ranges
+from lintrank.core.history import HistoryStats, Ranges, change_ranges
 from lintrank.core.labels import KEPT_COMMITS, LABELLED, lint_intent, outcomes
 from lintrank.core.lintblobs import LintCache, Version, config_digest, lint_versions
 from lintrank.core.project import facts_from_texts, read_config_texts
@@ -195,8 +195,8 @@ def _last_change(repo: str, rev: str, log: dict, by_sha: dict[str, _Plan]
         return {}
     plan = by_sha.get(rev)
     changes = plan.changes if plan else changed_files(repo, parents[0], rev)
-    return {c.new_path: tuple((start, count) for _, _, start, count in c.hunks)
-            for c in changes if c.status != "D"}
+    # The same reading of a change as a check's (history.recent_change): parity.
+    return change_ranges(map(_change, changes))
 
 
 def _edits_before(repo: str, plans: list[_Plan], log: dict) -> dict[str, Marks]:
