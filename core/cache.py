@@ -113,11 +113,7 @@ class Cache:
         return db
 
     def _remove_files(self) -> None:
-        for suffix in ("", "-wal", "-shm"):
-            try:
-                os.unlink(str(self.path) + suffix)
-            except FileNotFoundError:
-                pass
+        _remove_database(self.path)
 
     def _disable(self, exc: BaseException) -> None:
         warnings.warn(CacheWarning(f"cache {self.folder} unusable ({exc}); running "
@@ -182,7 +178,7 @@ class Cache:
                     found[key] = json.loads(payload)
                 except ValueError:
                     continue  # a damaged row is just a miss
-                if not isinstance(used, float) or used < since:
+                if _stale(used, since):
                     stale.append(key)
         self._touch(table, [(k,) for k in stale])
         return found
@@ -234,7 +230,7 @@ class Cache:
                     [model, *part]):
                 if type(score) is float and 0.0 <= score <= 1.0:
                     found[row] = score
-                    if not isinstance(used, float) or used < since:
+                    if _stale(used, since):
                         stale.append((model, row))
         self._touch("scores", stale)
         return found
@@ -310,6 +306,11 @@ class Cache:
             self._db = None
 
 
+def _stale(used: object, since: float) -> bool:
+    """Whether an entry's last use (a damaged one counts as none) is before ``since``."""
+    return not isinstance(used, float) or used < since
+
+
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
     text = str(exc).lower()
     return "malformed" in text or "not a database" in text or "corrupt" in text
@@ -338,11 +339,16 @@ def _write_markers(folder: Path) -> None:
 def _remove_old_layouts(folder: Path) -> None:
     """Delete databases of earlier cache layouts: nothing reads them any more."""
     for name in OLD_DB_NAMES:
-        for suffix in ("", "-wal", "-shm"):
-            try:
-                os.unlink(folder / (name + suffix))
-            except FileNotFoundError:
-                pass
+        _remove_database(folder / name)
+
+
+def _remove_database(path: Path) -> None:
+    """Delete an SQLite database and its WAL and shared-memory files, if present."""
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.unlink(str(path) + suffix)
+        except FileNotFoundError:
+            pass
 
 
 def clean(folder: Path) -> bool:
