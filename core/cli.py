@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
 from lintrank.core import __version__, processes
-from lintrank.core.exceptions import LintrankError
+from lintrank.core.exceptions import LintrankError, warning_line
 
 COMMANDS = (
     "lintrank.core.cmd_check",
@@ -147,7 +147,7 @@ def _stop_analyzers_on_signals() -> Iterator[None]:
 
 
 def _format_warning(message, category, filename, lineno, line=None) -> str:  # type: ignore[no-untyped-def]
-    return f"lintrank: warning: {message}\n"
+    return warning_line(message) + "\n"
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@ class LintrankWarning(UserWarning):
     """Base class of lintrank's warnings: the run goes on, the user should know why."""
 
 
+def warning_line(message: Warning | str) -> str:
+    """How lintrank shows a warning, in its CLI and in the analyzers' plugins alike."""
+    return f"lintrank: warning: {message}"
+
+
 class LintrankError(Exception):
     """Base class: the CLI prints ``str(exc)`` and exits 2 (traceback with --debug)."""
 

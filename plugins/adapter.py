@@ -29,7 +29,7 @@ def show_warnings_as_lintrank() -> None:
     """Print lintrank's warnings in the host as ``lintrank: warning: ...`` lines, as
     the CLI does (Python's default format names a source file and repeats its line);
     every other warning keeps the host's display. Installed once per process."""
-    from lintrank.core.exceptions import LintrankWarning
+    from lintrank.core.exceptions import LintrankWarning, warning_line
 
     shown = warnings.showwarning
     if getattr(shown, "lintrank", False):
@@ -38,7 +38,7 @@ def show_warnings_as_lintrank() -> None:
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
              file: Any = None, line: str | None = None) -> None:
         if issubclass(category, LintrankWarning):
-            print(f"lintrank: warning: {message}", file=file or sys.stderr)
+            print(warning_line(message), file=file or sys.stderr)
         else:
             shown(message, category, filename, lineno, file, line)
 
