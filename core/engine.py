@@ -263,17 +263,16 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
                 # cache, `--budget 25%` took 101% of a full run's time).
                 if clock is not None and not task.critical and (
                         clock.calibrated or streams(task.source)):
-                    left = clock.left(time.monotonic())
+                    # Every batch ends by the deadline less scoring and reporting's
+                    # share (of the fewer findings a budget run has): a quick batch
+                    # started once the streaming ones were stopped for it would
+                    # spend that share and end the run late.
+                    left = clock.left(time.monotonic()) - REPORT_SHARE * clock.limit
                     # A batch that cannot finish in time is skipped, not started and
                     # stopped: a smaller one further down may still fit. A streaming
                     # analyzer's keeps what it finishes: worth it past its start-up.
                     call = startup(task.source.name)
-                    needed = max(call, task.estimate)
-                    if streams(task.source):
-                        # It runs to its deadline: leave scoring and reporting (of the
-                        # fewer findings a budget run has) their share of the budget.
-                        left -= REPORT_SHARE * clock.limit
-                        needed = 2 * call
+                    needed = 2 * call if streams(task.source) else max(call, task.estimate)
                     if left < needed:
                         skipped.append(task)
                         continue

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 from lintrank.core.budget import (
@@ -15,9 +16,9 @@ from lintrank.core.budget import (
 )
 from lintrank.core.cache import Cache
 from lintrank.core.costs import DEFAULT_PER_LINE, PER_CALL, CostModel
-from lintrank.core.engine import analyse
+from lintrank.core.engine import _execute, analyse
 from lintrank.core.finding import Finding, ScoredFinding
-from lintrank.core.tasks import FileTask, timed_task
+from lintrank.core.tasks import REPORT_SHARE, FileTask, timed_task
 from lintrank.plugins.flake8_source import SOURCE as FLAKE8
 from lintrank.plugins.pylint_source import SOURCE as PYLINT
 
@@ -136,6 +137,27 @@ def test_a_stopped_pylint_batch_keeps_the_files_it_finished(tmp_path):
     assert unfinished == ["pkg/slow.py", "pkg/m1.py"]
     whole = PYLINT.run(["pkg/m0.py"], str(root), 60)
     assert whole and sorted(f.sort_key for f in findings) == sorted(f.sort_key for f in whole)
+
+
+def test_no_batch_starts_in_the_share_left_to_scoring_and_reporting(tmp_path):
+    """A quick flake8 batch that would fit in the time left is still skipped when
+    that time is the share reserved for scoring and reporting."""
+    root = write_tree(tmp_path / "p", FILES)
+    limit = 10.0
+    # The reserve is REPORT_SHARE * limit = 0.5 s; 0.3 s are left.
+    clock = Clock(Budget(seconds=limit), full=30.0,
+                  started=time.monotonic() - limit + 0.3)
+    task = FileTask(FLAKE8, ["pkg/m0.py"], str(root), 60, estimate=0.01)
+    ran: list[FileTask] = []
+    skipped = _execute([task], None, 1, clock, lambda t, *_: ran.append(t),
+                       lambda tool: 0.05)
+    assert REPORT_SHARE * limit > 0.3
+    assert skipped == [task] and ran == []
+    # With the whole budget ahead, the same batch runs.
+    clock = Clock(Budget(seconds=limit), full=30.0, started=time.monotonic())
+    assert _execute([task], None, 1, clock, lambda t, *_: ran.append(t),
+                    lambda tool: 0.05) == []
+    assert [t.files for t in ran] == [["pkg/m0.py"]]
 
 
 def test_engine_reports_a_stopped_batchs_unfinished_files_as_skipped(tmp_path):

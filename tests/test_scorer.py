@@ -11,7 +11,7 @@ from lintrank.core.cache import Cache
 from lintrank.core.exceptions import ModelError
 from lintrank.core.features import INDEX, N_FEATURES
 from lintrank.core.finding import SEVERITIES
-from lintrank.core.onnx_model import META_SCHEMA, load_model
+from lintrank.core.onnx_model import META_SCHEMA, PARALLEL_ROWS, load_model
 from lintrank.core.scorer import score_rows
 from lintrank.models import DEFAULT_MODEL
 
@@ -99,3 +99,16 @@ def test_copy_without_manifest_still_loads(tmp_path):
     dst.parent.mkdir()
     shutil.copy(src, dst)
     assert load_model(str(dst)).sha256 == load_model(str(src)).sha256
+
+
+def test_a_big_batch_scored_on_threads_equals_row_by_row_scoring():
+    """Big batches go to several threads in parts: same scores, same order."""
+    model = load_model(str(DEFAULT_MODEL))
+    rng = np.random.default_rng(3)
+    rows = (rng.random((PARALLEL_ROWS + 777, N_FEATURES)) * 4).astype(np.float32)
+    whole = model.predict(rows)
+    parts = np.concatenate([model.predict(rows[i:i + 1000])
+                            for i in range(0, len(rows), 1000)])
+    assert whole.shape == (len(rows),)
+    assert np.array_equal(whole, parts)
+    assert len(np.unique(whole)) > 100  # the rows really differ
