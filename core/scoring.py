@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lintrank.core import diff, explain, priorities
+from lintrank.core import diff, explain, helptext, priorities
 from lintrank.core.cache import Cache
 from lintrank.core.config import Settings
 from lintrank.core.context import FileContext
@@ -74,6 +74,7 @@ def score_findings(findings: list[Finding], settings: Settings, model: RewardMod
         results = explain.attach(results, findings, rows, model,
                                  (model_scores, adjusted, scores), weights, extras,
                                  explanations(model, rows, cache))
+        helptext.preload(cache, {(f.tool, f.code, f.symbol) for f in findings})
     return results
 
 

@@ -272,3 +272,29 @@ def test_explanations_are_cached_by_model_and_row(tmp_path: Path,
 def _explain_keys(cache: Any) -> list[str]:
     return [key for (key,) in cache._db.execute(
         "SELECT key FROM derived WHERE key LIKE 'explain:%'")]
+
+
+def test_help_texts_are_kept_in_the_cache_per_analyzer_version(tmp_path, monkeypatch):
+    """A run's help texts come from the cache once a run has looked them up."""
+    from lintrank.core import helptext
+    from lintrank.core.cache import Cache
+
+    keys = {("pylint", "W0611", "unused-import"), ("flake8", "E225", ""),
+            ("flake8", "F401", "")}
+    cache = Cache(tmp_path / "cache")
+    monkeypatch.setattr(helptext, "_KNOWN", {})
+    helptext.preload(cache, keys)
+    texts = {k: helptext.help_text(*k) for k in keys}
+    assert "unused" in texts[("flake8", "F401", "")].lower()  # ruff's F401 docs
+    assert "not used" in texts[("pylint", "W0611", "unused-import")]
+    assert texts[("flake8", "E225", "")]  # pycodestyle's docstring
+
+    def no_lookup(*_: object) -> str:
+        raise AssertionError("looked up again instead of read from the cache")
+
+    # A new process (nothing known) with the same cache reads every text back.
+    monkeypatch.setattr(helptext, "_KNOWN", {})
+    monkeypatch.setattr(helptext, "_lookup", no_lookup)
+    helptext.preload(cache, keys)
+    assert {k: helptext.help_text(*k) for k in keys} == texts
+    cache.close()
