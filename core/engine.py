@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from lintrank.core.budget import Budget, Clock, CostModel, make_units, order
+from lintrank.core.costs import REPORT_SHARE
 from lintrank.core.cache import Cache
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
@@ -29,7 +30,6 @@ from lintrank.core.sources import AnalyzerCrash, Source
 from lintrank.core.tasks import (
     CRASHED,
     MAX_BATCH,
-    REPORT_SHARE,
     TIMED_OUT,
     UNREADABLE,
     FileTask,
@@ -101,13 +101,15 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
             jobs: int, timeout: float, progress: Progress | None = None,
             executor: concurrent.futures.Executor | None = None, capacity: int = 0,
             budget: Budget | None = None, critical: frozenset[str] = frozenset(),
-            on_start: Callable[[list[str]], None] | None = None) -> EngineResult:
+            on_start: Callable[[list[str]], None] | None = None,
+            started: float | None = None) -> EngineResult:
     """Analyse ``files`` (relative to ``root``) with every source; use the cache.
 
     ``on_start`` is called with the files being analysed once the first analyzers
-    run: the caller's own work can then overlap with theirs.
+    run: the caller's own work can then overlap with theirs. ``started`` (a
+    ``time.monotonic()``) is when the caller's run began: a budget counts from there.
     """
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     digests, lines, findings = scan_files(files, root)
     result = EngineResult(findings=findings)
     readable = [f for f in files if f in digests]
@@ -209,8 +211,11 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
     count = result.budget.get("planned_tasks") if result.budget else None
     planned = tasks[:count] if isinstance(count, int) else tasks
     running = list(dict.fromkeys(f for t in planned for f in t.files[:t.expected_files]))
+    reserve = costs.report_share()
+    if result.budget is not None:
+        result.budget["report_share"] = round(reserve, 4)
     skipped = _execute(tasks, executor, capacity, clock, finished, costs.per_call,
-                       (lambda: on_start(running)) if on_start else None)
+                       (lambda: on_start(running)) if on_start else None, reserve)
     for task in [*skipped, *cut]:
         result.skipped.setdefault(task.source.name, []).extend(task.files)
     for name, todo in missing.items():
@@ -240,7 +245,8 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
              capacity: int, clock: Clock | None,
              finished: Callable[[FileTask, list[Finding], float, list[str]], None],
              startup: Callable[[str], float],
-             on_start: Callable[[], None] | None = None) -> list[FileTask]:
+             on_start: Callable[[], None] | None = None,
+             reserve: float = REPORT_SHARE) -> list[FileTask]:
     """Run tasks in order, ``capacity`` at a time; return those the deadline skipped.
 
     Submitting only as slots free up keeps the order meaningful; a task started
@@ -263,11 +269,11 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
                 # cache, `--budget 25%` took 101% of a full run's time).
                 if clock is not None and not task.critical and (
                         clock.calibrated or streams(task.source)):
-                    # Every batch ends by the deadline less scoring and reporting's
-                    # share (of the fewer findings a budget run has): a quick batch
-                    # started once the streaming ones were stopped for it would
-                    # spend that share and end the run late.
-                    left = clock.left(time.monotonic()) - REPORT_SHARE * clock.limit
+                    # Every batch ends by the deadline less the share ``reserve``
+                    # kept for scoring and reporting (CostModel.report_share): a
+                    # quick batch started once the streaming ones were stopped for
+                    # it would spend that share and end the run late.
+                    left = clock.left(time.monotonic()) - reserve * clock.limit
                     # A batch that cannot finish in time is skipped, not started and
                     # stopped: a smaller one further down may still fit. A streaming
                     # analyzer's keeps what it finishes: worth it past its start-up.

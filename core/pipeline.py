@@ -82,7 +82,7 @@ def select_sources(tools: Sequence[str]) -> list[Source]:
 
 def run_check(settings: Settings, progress: Progress | None = None) -> CheckResult:
     """Analyse, score, rank and filter the files under ``settings.paths``."""
-    started = time.perf_counter()
+    started, begun = time.perf_counter(), time.monotonic()  # a budget counts from here
     sources = select_sources(settings.tools)
     files = discover(settings.paths, settings.root,
                      [*settings.exclude, *settings.extend_exclude], settings.notebooks)
@@ -94,7 +94,8 @@ def run_check(settings: Settings, progress: Progress | None = None) -> CheckResu
     try:
         # The model, history and parsing are prepared while the analyzers run.
         preparer = Preparer(settings, cache)
-        engine = _analyse(files, settings, sources, cache, progress, preparer.start)
+        engine = _analyse(files, settings, sources, cache, progress, preparer.start, begun)
+        analysed = time.monotonic()
         extra = get_plugin_manager().hook.lintrank_add_findings(files=files,
                                                                 root=settings.root)
         findings = engine.findings + [f for part in extra if part for f in part]
@@ -105,12 +106,9 @@ def run_check(settings: Settings, progress: Progress | None = None) -> CheckResu
                                  history=ready.history, prepared=ready.parsed)
         results = apply_critical(results, settings.critical, settings.critical_threshold)
         record_outcomes(cache, results, engine.covered)
-        if cache and engine.full_run:
-            # ``--budget P%`` is a share of what a whole run takes, scoring included.
-            tools, lines, capacity = engine.full_run
-            costs = CostModel(cache)
-            costs.observe_full(tools, lines, time.perf_counter() - started, capacity)
-            costs.save()
+        if cache:
+            _record_costs(cache, engine, time.perf_counter() - started,
+                          time.monotonic() - analysed)
     finally:
         if cache:
             cache.close()
@@ -122,9 +120,25 @@ def run_check(settings: Settings, progress: Progress | None = None) -> CheckResu
                        explained=explaining(settings))
 
 
+def _record_costs(cache: Cache, engine: EngineResult, seconds: float, after: float) -> None:
+    """Teach budget mode this run's wall ``seconds`` and the ``after`` its analyzers."""
+    costs = CostModel(cache)
+    if engine.full_run:
+        # ``--budget P%`` is a share of what a whole run takes, scoring included.
+        tools, lines, capacity = engine.full_run
+        costs.observe_full(tools, lines, seconds, capacity)
+    elif engine.budget and engine.skipped and engine.budget.get("limit_seconds"):
+        # The budget bound (work was left): its analyzers ran to the deadline.
+        costs.observe_report(float(engine.budget["limit_seconds"]), after)  # type: ignore[arg-type]
+    else:
+        return
+    costs.save()
+
+
 def _analyse(files: list[str], settings: Settings, sources: list[Source],
              cache: Cache | None, progress: Progress | None,
-             on_start: Callable[[list[str]], None] | None = None) -> EngineResult:
+             on_start: Callable[[list[str]], None] | None = None,
+             begun: float | None = None) -> EngineResult:
     """Run the engine on the configured executor, with budget and critical paths."""
     jobs = settings.effective_jobs()
     budget = parse_budget(settings.budget) if settings.budget else None
@@ -135,4 +149,4 @@ def _analyse(files: list[str], settings: Settings, sources: list[Source],
                        settings.dask_workers) as (executor, capacity):
         return analyse(files, settings.root, sources, cache, jobs, settings.timeout,
                        progress, executor, capacity, budget, frozenset(never_skip),
-                       on_start)
+                       on_start, begun)

@@ -23,9 +23,6 @@ MAX_BATCH = 200
 #: times its spread, see CostModel.spread): a batch stopped at the deadline yields
 #: nothing.
 SAFETY = 0.9
-#: The share of a budget left to scoring and reporting: a streaming analyzer's
-#: batch runs until the deadline less this (its unfinished files are skipped).
-REPORT_SHARE = 0.05
 #: A streaming analyzer's planned batch is topped up with the files that did not fit,
 #: to run on until the deadline, up to this many times its slot's usable time of
 #: estimated work. Not with every remaining file: pylint builds the syntax tree of

@@ -15,10 +15,10 @@ from lintrank.core.budget import (
     record_outcomes,
 )
 from lintrank.core.cache import Cache
-from lintrank.core.costs import DEFAULT_PER_LINE, PER_CALL, CostModel
+from lintrank.core.costs import DEFAULT_PER_LINE, PER_CALL, REPORT_SHARE, CostModel
 from lintrank.core.engine import _execute, analyse
 from lintrank.core.finding import Finding, ScoredFinding
-from lintrank.core.tasks import REPORT_SHARE, FileTask, timed_task
+from lintrank.core.tasks import FileTask, timed_task
 from lintrank.plugins.flake8_source import SOURCE as FLAKE8
 from lintrank.plugins.pylint_source import SOURCE as PYLINT
 
@@ -144,7 +144,8 @@ def test_no_batch_starts_in_the_share_left_to_scoring_and_reporting(tmp_path):
     that time is the share reserved for scoring and reporting."""
     root = write_tree(tmp_path / "p", FILES)
     limit = 10.0
-    # The reserve is REPORT_SHARE * limit = 0.5 s; 0.3 s are left.
+    # The reserve (before any budget run measured it) is REPORT_SHARE * limit = 0.5 s;
+    # 0.3 s are left.
     clock = Clock(Budget(seconds=limit), full=30.0,
                   started=time.monotonic() - limit + 0.3)
     task = FileTask(FLAKE8, ["pkg/m0.py"], str(root), 60, estimate=0.01)
@@ -351,3 +352,48 @@ def test_a_whole_run_records_its_wall_time_scoring_included(tmp_path, baseline_m
     # The base of --budget P% is the whole run as `summary.seconds` reports it
     # (recorded just before its end), not the analysis alone.
     assert measured is not None and 0 < measured <= report["summary"]["seconds"]
+
+
+def test_the_share_kept_for_reporting_is_learned_from_budget_runs(tmp_path):
+    cache = Cache(tmp_path / "c")
+    costs = CostModel(cache)
+    assert costs.report_share() == REPORT_SHARE  # before any budget run
+    for seconds in (0.15, 0.2, 0.9):  # scoring after analyzers stopped, of a 10 s limit
+        costs.observe_report(10.0, seconds)
+    costs.save()
+    # The median share (2%) with a margin of a quarter.
+    assert CostModel(cache).report_share() == pytest.approx(0.025)
+    slow = CostModel(None)
+    slow.observe_report(10.0, 9.0)
+    assert slow.report_share() == pytest.approx(0.2)  # never more than a fifth
+    quick = CostModel(None)
+    quick.observe_report(10.0, 0.0)
+    assert quick.report_share() == pytest.approx(0.01)
+
+
+def test_a_budget_run_counts_from_its_start_and_measures_its_reporting(
+        tmp_path, baseline_model_path):
+    write_tree(tmp_path, FILES)
+    cache_dir = tmp_path / "cache"
+    report = check_json("--budget", "0.001", "--tools", "flake8,pylint", "--jobs", "1",
+                        "--cache-dir", str(cache_dir), "--model", baseline_model_path,
+                        cwd=tmp_path)
+    budget = report["summary"]["budget"]
+    assert report["summary"]["skipped"] and budget["report_share"] == REPORT_SHARE
+    cache = Cache(cache_dir)
+    learned = CostModel(cache).samples.get("@report")
+    cache.close()
+    assert learned and learned[0][0] == budget["limit_seconds"] and learned[0][1] > 0
+
+
+def test_a_budget_counts_from_the_start_its_caller_gives(tmp_path):
+    """The time a check spent before its analyzers (finding files, parsing them for
+    syntax errors, starting a Dask cluster) is part of its budget."""
+    root = write_tree(tmp_path / "p", FILES)
+    files = sorted(FILES)
+    spent = analyse(files, str(root), [FLAKE8], None, 1, 60, budget=Budget(seconds=5),
+                    started=time.monotonic() - 10)
+    assert spent.skipped == {"flake8": files} and not spent.findings
+    fresh = analyse(files, str(root), [FLAKE8], None, 1, 60, budget=Budget(seconds=30),
+                    started=time.monotonic())
+    assert not fresh.skipped and fresh.findings
