@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
@@ -80,9 +81,11 @@ def console() -> NoReturn:
 
 
 def _main(argv: Sequence[str] | None) -> tuple[int, str | None]:
+    started = time.monotonic()  # a check's budget counts from here (its imports too)
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
+    args.started = started
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2, None

@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     # perf: findings decoded and scored all live until the report (see core/collect).
     with fewer_collections():
         with _progress(settings.quiet) as progress:
-            result = run_check(settings, progress)
+            result = run_check(settings, progress, getattr(args, "started", None))
         with _output(settings.output) as stream:
             reporters[settings.format](stream, show_all=args.show_all).report(result)
     return 1 if result.kept else 0

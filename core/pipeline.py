@@ -80,9 +80,14 @@ def select_sources(tools: Sequence[str]) -> list[Source]:
     return chosen
 
 
-def run_check(settings: Settings, progress: Progress | None = None) -> CheckResult:
-    """Analyse, score, rank and filter the files under ``settings.paths``."""
-    started, begun = time.perf_counter(), time.monotonic()  # a budget counts from here
+def run_check(settings: Settings, progress: Progress | None = None,
+              started: float | None = None) -> CheckResult:
+    """Analyse, score, rank and filter the files under ``settings.paths``.
+
+    ``started`` (a ``time.monotonic()``, default now) is when the check began, for a
+    command line its process's main: a budget, and the run's seconds, count from it.
+    """
+    begun = time.monotonic() if started is None else started
     sources = select_sources(settings.tools)
     files = discover(settings.paths, settings.root,
                      [*settings.exclude, *settings.extend_exclude], settings.notebooks)
@@ -107,7 +112,7 @@ def run_check(settings: Settings, progress: Progress | None = None) -> CheckResu
         results = apply_critical(results, settings.critical, settings.critical_threshold)
         record_outcomes(cache, results, engine.covered)
         if cache:
-            _record_costs(cache, engine, time.perf_counter() - started,
+            _record_costs(cache, engine, time.monotonic() - begun,
                           time.monotonic() - analysed)
     finally:
         if cache:
@@ -115,7 +120,7 @@ def run_check(settings: Settings, progress: Progress | None = None) -> CheckResu
     model = ready.model
     threshold = model.default_threshold if settings.threshold is None else settings.threshold
     return CheckResult(model=model, results=results, threshold=threshold, files=len(files),
-                       seconds=time.perf_counter() - started, analysed=engine.analysed,
+                       seconds=time.monotonic() - begun, analysed=engine.analysed,
                        cached=engine.cached, skipped=engine.skipped, budget=engine.budget,
                        explained=explaining(settings))
 
