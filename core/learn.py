@@ -176,7 +176,24 @@ def _fit(rows: Rows, verdicts: Rows):  # type: ignore[no-untyped-def]
 
     x = np.concatenate([rows.x] + [verdicts.x] * FEEDBACK_REPEAT)
     y = np.concatenate([rows.y] + [verdicts.y] * FEEDBACK_REPEAT)
-    return train.fit(x, y, _params(len(y)))
+    return train.fit(x, y, _params(len(y)), weights=fit_weights(rows, verdicts))
+
+
+def fit_weights(rows: Rows, verdicts: Rows) -> np.ndarray:
+    """Sample weights of ``rows`` then ``verdicts`` (each FEEDBACK_REPEAT times).
+
+    Mined rows weigh by their commit as in `lintrank train` (a bulk clean-up must not
+    outweigh every other change), scaled to a mean of 1 so that a verdict still counts
+    like FEEDBACK_REPEAT average mined findings. On six training repositories (flake8,
+    400 commits) the project model's later-history AUC rose from 0.664 to 0.718 on
+    average, within-commit AUC from 0.758 to 0.807 (models/MODEL_CARD.md).
+    """
+    from lintrank.core import train
+
+    mined = train.commit_weights(rows.commits)
+    if len(mined):
+        mined = mined / mined.mean()
+    return np.concatenate([mined, np.ones(len(verdicts) * FEEDBACK_REPEAT)])
 
 
 def learn(root: str, top: str, rows: Rows, outcomes: dict[str, int], verdicts: Rows,

@@ -160,3 +160,24 @@ def test_too_few_later_fixes_are_not_a_fair_comparison(tmp_path: Path,
                          load_model(baseline_model_path), "project:t")
     assert not report.written and "at least 5 fixed" in report.reason
     assert not (tmp_path / ".lintrank" / "model.onnx").exists()
+
+
+def test_mined_rows_weigh_by_commit_and_verdicts_keep_their_weight() -> None:
+    """A project model is fitted with commit weights, as the shipped one is."""
+    import numpy as np
+    from lintrank.core.features import N_FEATURES
+    from lintrank.core.learn import FEEDBACK_REPEAT, Rows, fit_weights
+
+    def rows(commits: list[str]) -> Rows:
+        n = len(commits)
+        return Rows(np.zeros((n, N_FEATURES), np.float32), np.zeros(n, np.int8),
+                    np.zeros(n), commits)
+
+    # One bulk clean-up of 16 findings and four commits of one finding each.
+    mined = rows(["bulk"] * 16 + ["a", "b", "c", "d"])
+    weights = fit_weights(mined, rows(["feedback"] * 3))
+    assert len(weights) == 20 + 3 * FEEDBACK_REPEAT
+    assert weights[:20].mean() == pytest.approx(1.0)
+    # Each bulk row weighs 1/sqrt(16) of a lone fix: the bulk commit counts 4 lone ones.
+    assert weights[0] * 4 == pytest.approx(weights[16])
+    assert (weights[20:] == 1.0).all()
