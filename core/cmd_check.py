@@ -12,7 +12,7 @@ from lintrank.core.collect import fewer_collections
 from lintrank.core.config import Settings, apply, find_root, load_file_options
 from lintrank.core.engine import Progress
 from lintrank.core.exceptions import UsageError
-from lintrank.core.pipeline import run_check
+from lintrank.core.pipeline import record_reporting, run_check
 from lintrank.core.plugin_manager import get_plugin_manager
 
 
@@ -112,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             result = run_check(settings, progress, getattr(args, "started", None))
         with _output(settings.output) as stream:
             reporters[settings.format](stream, show_all=args.show_all).report(result)
+        record_reporting(settings, result)
     return 1 if result.kept else 0
 
 

@@ -23,7 +23,7 @@ _PACE_SAMPLES = 6  # budget batches whose estimate and duration give the margin
 #: batch ends by the deadline less this, a streaming one is stopped there.
 REPORT_SHARE = 0.05
 _REPORT_SHARES = (0.01, 0.2)  # the least and most a measured share may set aside
-_REPORT_MARGIN = 1.25  # over the median measured share: the report is not measured
+_REPORT_MARGIN = 1.25  # over the median measured share
 _REPORT_KEY = "@report"
 _MAX_SAMPLES = 40  # costs are fitted to this many recent batches per analyzer
 
@@ -90,7 +90,7 @@ class CostModel:
 
         What follows them grows with the findings they made, which grow with the
         time they had: the share of its limit that recent budget runs spent after
-        their analyzers stopped, with a margin. A fixed 5% of a 10 s budget kept
+        their analyzers stopped until their report was written, with a margin. A fixed 5% of a 10 s budget kept
         0.5 s where scoring 2,500 findings took 0.15 s, and was too little for
         explaining them (0.7 s) in JSON output.
         """

@@ -45,6 +45,7 @@ class CheckResult:
     skipped: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # budget mode
     budget: dict[str, object] | None = None
     explained: bool = False  # results carry explanations (--explain, json, sarif)
+    analysed_at: float = 0.0  # time.monotonic() when the analyzers had finished
 
     @property
     def kept(self) -> list[ScoredFinding]:
@@ -80,6 +81,27 @@ def select_sources(tools: Sequence[str]) -> list[Source]:
     return chosen
 
 
+def record_reporting(settings: Settings, result: CheckResult) -> None:
+    """Teach budget mode what a bound budget run spent after its analyzers stopped.
+
+    Called once the report is written (collecting results, scoring and reporting
+    grow with the findings, so with the time the analyzers had): see
+    :meth:`CostModel.report_share`. Only runs whose budget bound (work was skipped).
+    """
+    limit = (result.budget or {}).get("limit_seconds")
+    if not result.skipped or not isinstance(limit, (int, float)) or not result.analysed_at:
+        return
+    cache = open_cache(settings)
+    if cache is None:
+        return
+    try:
+        costs = CostModel(cache)
+        costs.observe_report(float(limit), time.monotonic() - result.analysed_at)
+        costs.save()
+    finally:
+        cache.close()
+
+
 def run_check(settings: Settings, progress: Progress | None = None,
               started: float | None = None) -> CheckResult:
     """Analyse, score, rank and filter the files under ``settings.paths``.
@@ -111,9 +133,12 @@ def run_check(settings: Settings, progress: Progress | None = None,
                                  history=ready.history, prepared=ready.parsed)
         results = apply_critical(results, settings.critical, settings.critical_threshold)
         record_outcomes(cache, results, engine.covered)
-        if cache:
-            _record_costs(cache, engine, time.monotonic() - begun,
-                          time.monotonic() - analysed)
+        if cache and engine.full_run:
+            # ``--budget P%`` is a share of what a whole run takes, scoring included.
+            tools, lines, capacity = engine.full_run
+            costs = CostModel(cache)
+            costs.observe_full(tools, lines, time.monotonic() - begun, capacity)
+            costs.save()
     finally:
         if cache:
             cache.close()
@@ -122,22 +147,7 @@ def run_check(settings: Settings, progress: Progress | None = None,
     return CheckResult(model=model, results=results, threshold=threshold, files=len(files),
                        seconds=time.monotonic() - begun, analysed=engine.analysed,
                        cached=engine.cached, skipped=engine.skipped, budget=engine.budget,
-                       explained=explaining(settings))
-
-
-def _record_costs(cache: Cache, engine: EngineResult, seconds: float, after: float) -> None:
-    """Teach budget mode this run's wall ``seconds`` and the ``after`` its analyzers."""
-    costs = CostModel(cache)
-    if engine.full_run:
-        # ``--budget P%`` is a share of what a whole run takes, scoring included.
-        tools, lines, capacity = engine.full_run
-        costs.observe_full(tools, lines, seconds, capacity)
-    elif engine.budget and engine.skipped and engine.budget.get("limit_seconds"):
-        # The budget bound (work was left): its analyzers ran to the deadline.
-        costs.observe_report(float(engine.budget["limit_seconds"]), after)  # type: ignore[arg-type]
-    else:
-        return
-    costs.save()
+                       explained=explaining(settings), analysed_at=analysed)
 
 
 def _analyse(files: list[str], settings: Settings, sources: list[Source],
