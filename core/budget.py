@@ -120,12 +120,20 @@ def seconds_limit(budget: Budget, units: Sequence[Unit], costs: CostModel,
     full = costs.measured_full({u.tool for u in units}, sum(u.lines for u in units),
                                capacity) if units else None
     if full is None:
-        work = sum(u.cost for u in units)
-        overhead = sum(costs.per_call(t) for t in {u.tool for u in units}) * batches
-        full = (work + overhead) / max(capacity, 1)
+        full = sum(estimated_parts(units, costs, capacity, batches).values())
     if budget.seconds is not None:
         return full, budget.seconds
     return full, full * (budget.fraction or 1.0)
+
+
+def estimated_parts(units: Sequence[Unit], costs: CostModel, capacity: int,
+                    batches: int) -> dict[str, float]:
+    """Each analyzer's part of the estimated wall seconds of the full work."""
+    work: dict[str, float] = {}
+    for unit in units:
+        work[unit.tool] = work.get(unit.tool, 0.0) + unit.cost
+    return {tool: (seconds + costs.per_call(tool) * batches) / max(capacity, 1)
+            for tool, seconds in work.items()}
 
 
 class Clock:
@@ -134,35 +142,52 @@ class Clock:
     Without costs learned on this machine the estimate of the full cost uses
     defaults, which a slow or busy machine can make far too low: each finished batch
     then rescales the limit of a percentage budget by observed/estimated time, so
-    ``25%`` stays about a quarter of the real cost.
+    ``25%`` stays about a quarter of the real cost. With ``parts`` (each analyzer's
+    share of ``full``), an analyzer's pace rescales its own part only: flake8 running
+    at twice its default cost on pytest's tree said nothing of pylint, which ran at
+    less than its own, and stretched a fresh ``--budget 25%`` to 40% of a full run.
+    An analyzer not yet seen keeps its estimate.
     """
 
     def __init__(self, budget: Budget, full: float, started: float,
-                 learned: bool = False) -> None:
+                 learned: bool = False, parts: dict[str, float] | None = None) -> None:
         self.budget, self.full, self.started = budget, full, started
         self.learned = learned  # costs measured on this machine before: trust them
-        self._estimated = self._observed = 0.0
+        self.parts = parts or {}
+        self._estimated: dict[str, float] = {}
+        self._observed: dict[str, float] = {}
 
     @property
     def limit(self) -> float:
         if self.budget.seconds is not None:
             return self.budget.seconds
         # Costs learned here already reflect this machine; only defaults are rescaled.
-        slowness = self._observed / self._estimated if self._estimated and not self.learned \
-            else 1.0
-        return self.full * slowness * (self.budget.fraction or 1.0)
+        full = self.full if self.learned else self._rescaled()
+        return full * (self.budget.fraction or 1.0)
+
+    def _rescaled(self) -> float:
+        def pace(tools: list[str]) -> float:
+            estimated = sum(self._estimated.get(t, 0.0) for t in tools)
+            return sum(self._observed.get(t, 0.0) for t in tools) / estimated \
+                if estimated else 1.0
+
+        if not self.parts:
+            return self.full * pace(list(self._estimated))
+        rest = max(self.full - sum(self.parts.values()), 0.0)
+        return rest + sum(seconds * pace([tool]) for tool, seconds in self.parts.items())
 
     def left(self, now: float) -> float:
         return self.started + self.limit - now
 
-    def observe(self, estimated: float, seconds: float) -> None:
-        """One batch estimated at ``estimated`` seconds took ``seconds``."""
-        self._estimated += estimated
-        self._observed += seconds
+    def observe(self, estimated: float, seconds: float, tool: str = "") -> None:
+        """One batch of ``tool`` estimated at ``estimated`` seconds took ``seconds``."""
+        self._estimated[tool] = self._estimated.get(tool, 0.0) + estimated
+        self._observed[tool] = self._observed.get(tool, 0.0) + seconds
 
     @property
     def calibrated(self) -> bool:
-        return self.budget.seconds is not None or self.learned or self._estimated > 0
+        return self.budget.seconds is not None or self.learned or \
+            any(e > 0 for e in self._estimated.values())
 
 
 def record_outcomes(cache: Cache | None, results: Sequence[ScoredFinding],

@@ -18,7 +18,14 @@ import os
 import time
 from collections.abc import Callable, Sequence
 
-from lintrank.core.budget import Budget, Clock, CostModel, make_units, order
+from lintrank.core.budget import (
+    Budget,
+    Clock,
+    CostModel,
+    estimated_parts,
+    make_units,
+    order,
+)
 from lintrank.core.costs import REPORT_SHARE
 from lintrank.core.cache import Cache
 from lintrank.core.files import read_regular
@@ -166,8 +173,10 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
         tasks, full, result.budget = plan_budget(budget, units, by_name, root, timeout,
                                                  lines, costs, capacity,
                                                  time.monotonic() - started)
-        clock = Clock(budget, full, started,
-                      learned=all(costs.samples.get(name) for name in missing))
+        learned = all(costs.samples.get(name) for name in missing)
+        clock = Clock(budget, full, started, learned=learned,
+                      parts=None if learned else estimated_parts(
+                          units, costs, capacity, max(capacity, 1)))
     total = sum(len(t.files) for t in tasks)
     done = 0
 
@@ -194,7 +203,7 @@ def analyse(files: list[str], root: str, sources: Sequence[Source], cache: Cache
             costs.observe(task.source.name, task.lines, seconds,
                           task.estimate if task.budget_left is not None else 0.0)
             if clock:
-                clock.observe(task.estimate, seconds)
+                clock.observe(task.estimate, seconds, task.source.name)
         if cache:
             cache.put_results(per_file(own, {
                 f: keys[(task.source.name, f)] for f in task.files}))

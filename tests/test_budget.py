@@ -205,6 +205,20 @@ def test_percentage_budget_follows_the_observed_pace():
     assert fixed.calibrated and fixed.limit == 20.0
 
 
+def test_each_analyzers_pace_rescales_its_own_part_of_the_estimate():
+    """flake8 slower than its default cost says nothing of pylint's part."""
+    clock = Clock(parse_budget("25%"), full=100.0, started=0.0,
+                  parts={"flake8": 20.0, "pylint": 80.0})
+    clock.observe(estimated=2.0, seconds=4.0, tool="flake8")  # twice its estimate
+    assert clock.calibrated and clock.limit == pytest.approx(0.25 * (40.0 + 80.0))
+    clock.observe(estimated=10.0, seconds=5.0, tool="pylint")  # half its estimate
+    assert clock.limit == pytest.approx(0.25 * (40.0 + 40.0))
+    learned = Clock(parse_budget("25%"), full=100.0, started=0.0, learned=True,
+                    parts={"flake8": 20.0, "pylint": 80.0})
+    learned.observe(2.0, 4.0, "flake8")  # costs learned here are trusted as they are
+    assert learned.limit == pytest.approx(25.0)
+
+
 def test_outcomes_count_a_runs_top_decile(tmp_path):
     cache = Cache(tmp_path / "c")
     results = [ScoredFinding(finding=Finding(tool="pylint", code="W1", message="m",
