@@ -90,9 +90,9 @@ class CostModel:
 
         What follows them grows with the findings they made, which grow with the
         time they had: the share of its limit that recent budget runs spent after
-        their analyzers stopped until their report was written, with a margin. A fixed 5% of a 10 s budget kept
-        0.5 s where scoring 2,500 findings took 0.15 s, and was too little for
-        explaining them (0.7 s) in JSON output.
+        their analyzers stopped until their report was written, with a margin. A
+        fixed 5% of a 10 s budget kept 0.5 s where scoring 2,500 findings took
+        0.15 s, and was too little for explaining them (0.7 s) in JSON output.
         """
         seen = self.samples.get(_REPORT_KEY)
         if not seen:

@@ -26,8 +26,8 @@ from lintrank.core.budget import (
     make_units,
     order,
 )
-from lintrank.core.costs import REPORT_SHARE
 from lintrank.core.cache import Cache
+from lintrank.core.costs import REPORT_SHARE
 from lintrank.core.files import read_regular
 from lintrank.core.finding import Finding
 from lintrank.core.imports import local_dependencies
