@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+import concurrent.futures
 import dataclasses
 import math
 import os
@@ -130,25 +131,37 @@ def repo_history(root: str, rev: str = "HEAD", paths: list[str] | None = None,
     and checking it today give the same values (no future leakage). ``worktree``
     (default: when ``rev`` is HEAD) counts uncommitted edits as the latest change.
     """
-    # perf: --numstat over the whole history costs more than flake8 itself on a
-    # large repository (9 s vs 1.2 s for --name-only on pytest), so line counts
-    # come from a second pass over the 90-day window only.
-    commits = _log(root, [rev, "--name-only"], paths)
-    if not commits:
+    # The time of the log's first commit (``rev``'s, or the latest on ``paths``).
+    first = _log(root, [rev, "-1"], paths)
+    if not first:
         return {}
-    ref = float(commits[0][0][0]) if now is None else now
-    stats = HistoryStats()
-    for (when, author), changes in commits:
-        stats.add(float(when), author, changes, churn=False)
-    for (when, _), changes in _log(root, [rev, "--numstat", f"--since={int(ref - WINDOW) - 1}"],
-                                   paths):
-        stats.add_churn(float(when), changes)
-    facts = project_facts(root, rev)
-    recent, dirty = recent_change(root, rev, rev == "HEAD" if worktree is None else worktree)
-    marks = log_marks(root, rev, ref - WINDOW)
+    ref = float(first[0][0][0]) if now is None else now
+    # perf: the git commands below depend on nothing but ``ref``: run at once, they
+    # read pytest's history in 0.58 s instead of 0.88 s on an idle 2-core machine
+    # (a check after a commit, its analyzers' results cached). Beside busy analyzers
+    # (a cold `flake8 --format=lintrank`) it makes no difference.
+    # --numstat over the whole history costs more than flake8 itself on a large
+    # repository (9 s vs 1.2 s for --name-only on pytest), so line counts come from
+    # a second pass over the 90-day window only.
+    with concurrent.futures.ThreadPoolExecutor(5, thread_name_prefix="lintrank-git") as pool:
+        commits = pool.submit(_log, root, [rev, "--name-only"], paths)
+        churn = pool.submit(_log, root, [rev, "--numstat", f"--since={int(ref - WINDOW) - 1}"],
+                            paths)
+        facts = pool.submit(project_facts, root, rev)
+        change = pool.submit(recent_change, root, rev,
+                             rev == "HEAD" if worktree is None else worktree)
+        marked = pool.submit(log_marks, root, rev, ref - WINDOW)
+        stats = HistoryStats()
+        for (when, author), changes in commits.result():
+            stats.add(float(when), author, changes, churn=False)
+        for (when, _), changes in churn.result():
+            stats.add_churn(float(when), changes)
+        recent, dirty = change.result()
+        marks = marked.result()
+        project = facts.result()
     apply(marks, dirty, ref)
     return {name: hist for name in stats.paths()
-            if (hist := stats.get(name, ref, facts, recent.get(name), marks.get(name)))
+            if (hist := stats.get(name, ref, project, recent.get(name), marks.get(name)))
             is not None}
 
 
