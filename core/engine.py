@@ -271,27 +271,11 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
         while queue or running:
             while queue and len(running) < capacity:
                 task = queue.popleft()
-                # Until a P% budget has seen a batch finish, its pace is unknown:
-                # the first batches run uncut to measure it. Not a streaming one: it
-                # keeps what it finishes by an estimated deadline, and run uncut the
-                # batch that holds every file left would spend the whole run (with no
-                # cache, `--budget 25%` took 101% of a full run's time).
-                if clock is not None and not task.critical and (
-                        clock.calibrated or streams(task.source)):
-                    # Every batch ends by the deadline less the share ``reserve``
-                    # kept for scoring and reporting (CostModel.report_share): a
-                    # quick batch started once the streaming ones were stopped for
-                    # it would spend that share and end the run late.
-                    left = clock.left(time.monotonic()) - reserve * clock.limit
-                    # A batch that cannot finish in time is skipped, not started and
-                    # stopped: a smaller one further down may still fit. A streaming
-                    # analyzer's keeps what it finishes: worth it past its start-up.
-                    call = startup(task.source.name)
-                    needed = 2 * call if streams(task.source) else max(call, task.estimate)
-                    if left < needed:
-                        skipped.append(task)
-                        continue
-                    task = dataclasses.replace(task, budget_left=left)
+                admitted = _admit(task, clock, reserve, startup)
+                if admitted is None:
+                    skipped.append(task)
+                    continue
+                task = admitted
                 running[pool.submit(timed_task, task)] = task
             if not running:
                 break
@@ -313,6 +297,35 @@ def _execute(tasks: list[FileTask], executor: concurrent.futures.Executor | None
         if own:
             pool.shutdown(wait=True, cancel_futures=True)
     return skipped
+
+
+def _admit(task: FileTask, clock: Clock | None, reserve: float,
+           startup: Callable[[str], float]) -> FileTask | None:
+    """``task`` as it may start now under the budget (with its time left), or None
+    when the budget skips it."""
+    if clock is None or task.critical:
+        return task
+    # Every batch ends by the deadline less the share ``reserve`` kept for scoring
+    # and reporting (CostModel.report_share): a quick batch started once the
+    # streaming ones were stopped for it would spend that share and end the run late.
+    left = clock.left(time.monotonic()) - reserve * clock.limit
+    if not (clock.calibrated or streams(task.source)):
+        # Until a P% budget has seen a batch finish, its pace is unknown: the first
+        # batches run uncut to measure it, but none starts once even the estimated
+        # deadline has passed (pylint's streaming batches, stopped there, measure
+        # nothing: a flake8 batch started after them ended a fresh `--budget 25%` at
+        # 44% of a full run). Not a streaming one: it keeps what it finishes by an
+        # estimated deadline, and run uncut the batch that holds every file left
+        # would spend the whole run (with no cache, `--budget 25%` took 101%).
+        return task if left > 0 else None
+    # A batch that cannot finish in time is skipped, not started and stopped: a
+    # smaller one further down may still fit. A streaming analyzer's keeps what it
+    # finishes: worth it past its start-up.
+    call = startup(task.source.name)
+    needed = 2 * call if streams(task.source) else max(call, task.estimate)
+    if left < needed:
+        return None
+    return dataclasses.replace(task, budget_left=left)
 
 
 def _merge(found: dict[tuple, Finding], f: Finding) -> None:

@@ -161,6 +161,23 @@ def test_no_batch_starts_in_the_share_left_to_scoring_and_reporting(tmp_path):
     assert [t.files for t in ran] == [["pkg/m0.py"]]
 
 
+def test_an_uncalibrated_budget_starts_no_batch_past_its_estimated_deadline(tmp_path):
+    """Before any batch finished, a P% budget runs batches uncut to learn its pace,
+    but not once even its estimated deadline has passed."""
+    root = write_tree(tmp_path / "p", FILES)
+    task = FileTask(FLAKE8, ["pkg/m0.py"], str(root), 60, estimate=0.01)
+    ran: list[FileTask] = []
+    late = Clock(parse_budget("25%"), full=40.0, started=time.monotonic() - 11.0)
+    assert not late.calibrated and late.limit == pytest.approx(10.0)
+    assert _execute([task], None, 1, late, lambda t, *_: ran.append(t),
+                    lambda tool: 0.05) == [task] and ran == []
+    early = Clock(parse_budget("25%"), full=40.0, started=time.monotonic())
+    assert _execute([task], None, 1, early, lambda t, *_: ran.append(t),
+                    lambda tool: 0.05) == []
+    # It ran uncut (no limit of its own): its time teaches the clock the pace.
+    assert [t.budget_left for t in ran] == [None]
+
+
 def test_engine_reports_a_stopped_batchs_unfinished_files_as_skipped(tmp_path):
     root = _hanging(tmp_path)
     files = ["pkg/m0.py", "pkg/slow.py"]
