@@ -17,7 +17,7 @@ from lintrank.core.cache import Cache, open_cache
 from lintrank.core.config import Settings
 from lintrank.core.costs import CostModel
 from lintrank.core.critical import apply_policy as apply_critical, critical_files
-from lintrank.core.encoding import syntax_broken
+from lintrank.core.encoding import remember_parsed, syntax_broken
 from lintrank.core.engine import EngineResult, Progress, analyse
 from lintrank.core.executors import open_executor
 from lintrank.core.exceptions import UsageError
@@ -131,6 +131,7 @@ def run_check(settings: Settings, progress: Progress | None = None,
 
         results = score_findings(findings, settings, ready.model, cache,
                                  history=ready.history, prepared=ready.parsed)
+        remember_parsed(cache, ready.parses)  # a later budget run's syntax checks
         results = apply_critical(results, settings.critical, settings.critical_threshold)
         record_outcomes(cache, results, engine.covered)
         if cache and engine.full_run:

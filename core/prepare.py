@@ -44,6 +44,8 @@ class Prepared:
     model: RewardModel
     history: dict[str, FileHistory]
     parsed: dict[str, Parsed]
+    #: Syntax verdicts the parsed files vouch for (:func:`encoding.parsed_verdict`).
+    parses: list[str] = dataclasses.field(default_factory=list)
 
 
 class Preparer:
@@ -55,6 +57,7 @@ class Preparer:
         self.model: RewardModel | None = None
         self.history: dict[str, FileHistory] | None = None
         self.parsed: dict[str, Parsed] = {}
+        self.parses: list[str] = []
         self.error: BaseException | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -92,7 +95,7 @@ class Preparer:
         if self.history is None:
             self.history = self._history(self.cache) if needs_history else {}
         assert self.model is not None
-        return Prepared(self.model, self.history, self.parsed)
+        return Prepared(self.model, self.history, self.parsed, self.parses)
 
     def abandon(self) -> None:
         """Wait for the threads and drop their work (nothing turned out to need it).
@@ -134,6 +137,7 @@ class Preparer:
         self.model = resolve_model(self.settings)
 
     def _parse_ahead(self, files: list[str], done: Callable[[], bool] | None = None) -> None:
+        from lintrank.core.encoding import parsed_verdict
         from lintrank.core.scorer import context_of
 
         done = done or self._stop.is_set
@@ -149,6 +153,8 @@ class Preparer:
                 continue  # scored from an empty context, as without parsing ahead
             ctx = context_of(path, data)
             self.parsed[path] = (data, ctx)
+            if (key := parsed_verdict(data, ctx)) is not None:
+                self.parses.append(key)
             budget -= ctx.n_lines
 
 

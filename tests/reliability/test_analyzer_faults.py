@@ -180,6 +180,50 @@ def test_terminated_run_leaves_no_analyzer_behind(tmp_path, plugin_env, model, s
     assert not _alive(analyzer)
 
 
+def test_stopping_waits_for_an_analyzer_being_started(tmp_path, monkeypatch):
+    """An analyzer whose thread is between starting and tracking it when lintrank
+    stops is killed by that thread before the stop returns (SIGTERM ends lintrank
+    right after it). The thread is held there on purpose, as a busy GIL can."""
+    import sys
+    import threading
+
+    from lintrank.core import processes
+
+    started = threading.Event()
+    real = subprocess.Popen
+
+    class SlowToTrack(real):  # type: ignore[misc,valid-type]
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            started.set()
+            time.sleep(0.3)  # returns to the tracking code late
+
+    monkeypatch.setattr(processes.subprocess, "Popen", SlowToTrack)
+    pids: list[int] = []
+    monkeypatch.setattr(processes, "_LIVE", type("Live", (set,), {
+        "add": lambda self, proc: (pids.append(proc.pid), set.add(self, proc))})())
+    outcome: list[object] = []
+
+    def analyze() -> None:
+        try:
+            outcome.append(processes.run([sys.executable, "-c", "import time; time.sleep(60)"],
+                                         str(tmp_path), 120, dict(os.environ)))
+        except processes.Stopped as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=analyze)
+    worker.start()
+    try:
+        assert started.wait(30)
+        processes.stop_all()
+        assert pids, "stop_all returned before the starting thread tracked its analyzer"
+        worker.join(30)
+        assert not _alive(pids[0])
+        assert isinstance(outcome[0], processes.Stopped)
+    finally:
+        processes.reset()
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as handle:

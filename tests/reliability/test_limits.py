@@ -77,3 +77,31 @@ def test_budget_never_skips_a_syntax_error(tmp_path, model):
         bitten.append(len(skipped))
     assert bitten[0] >= 1  # the cold run's budget did skip files
     assert run.report["summary"]["cached"]["flake8"] >= 1
+
+
+def test_a_whole_runs_parse_verdicts_never_vouch_for_a_syntax_error(tmp_path, model):
+    """A whole run stores that the files it parsed anyway parse (a later budget run
+    need not parse them again), never for a file with a syntax error or NUL bytes."""
+    from lintrank.core.cache import Cache
+    from lintrank.core.encoding import _verdict_key
+
+    files = {f"pkg/m{i}.py": "".join(f"x{j} = {i}\n" for j in range(300)) for i in range(20)}
+    files["pkg/zz_broken.py"] = "def broken(:\n    pass\n"
+    root = project(tmp_path, files)
+    (root / "pkg" / "zz_nul.py").write_bytes(b"x = 1\n\x00\n")
+    whole = check(root, "--tools", "flake8", "--jobs", "1", model=model, cache=True)
+    assert whole.rc == 1, whole.stderr
+    cache = Cache(root / ".lintrank_cache")
+    try:
+        known = cache.get_modules([_verdict_key((root / rel).read_bytes())
+                                   for rel in [*files, "pkg/zz_nul.py"]])
+    finally:
+        cache.close()
+    assert len(known) == 20 and all(v == {"ok": True} for v in known.values())
+    assert _verdict_key(b"def broken(:\n    pass\n") not in known
+    assert _verdict_key(b"x = 1\n\x00\n") not in known
+    (root / "tox.ini").write_text("[flake8]\nmax-line-length = 100\n", encoding="utf-8")
+    run = check(root, "--tools", "flake8", "--budget", "1%", "--jobs", "1", model=model,
+                cache=True)
+    assert [(f["code"], f["kept"]) for f in run.of("pkg/zz_broken.py")] == [("E999", True)]
+    assert "pkg/zz_broken.py" not in run.report["summary"]["skipped"].get("flake8", [])
