@@ -79,29 +79,30 @@ def test_budget_never_skips_a_syntax_error(tmp_path, model):
     assert run.report["summary"]["cached"]["flake8"] >= 1
 
 
-def test_a_whole_runs_parse_verdicts_never_vouch_for_a_syntax_error(tmp_path, model):
-    """A whole run stores that the files it parsed anyway parse (a later budget run
-    need not parse them again), never for a file with a syntax error or NUL bytes."""
+def test_parse_verdicts_of_parsed_files_never_vouch_for_a_syntax_error(tmp_path, monkeypatch):
+    """The files a run parsed anyway (for scoring) vouch that they parse, so a later
+    budget run need not parse them again; never one with a syntax error, NUL bytes or
+    an encoding Python refuses."""
+    from lintrank.core import encoding
     from lintrank.core.cache import Cache
-    from lintrank.core.encoding import _verdict_key
+    from lintrank.core.scorer import context_of
 
-    files = {f"pkg/m{i}.py": "".join(f"x{j} = {i}\n" for j in range(300)) for i in range(20)}
-    files["pkg/zz_broken.py"] = "def broken(:\n    pass\n"
-    root = project(tmp_path, files)
-    (root / "pkg" / "zz_nul.py").write_bytes(b"x = 1\n\x00\n")
-    whole = check(root, "--tools", "flake8", "--jobs", "1", model=model, cache=True)
-    assert whole.rc == 1, whole.stderr
-    cache = Cache(root / ".lintrank_cache")
-    try:
-        known = cache.get_modules([_verdict_key((root / rel).read_bytes())
-                                   for rel in [*files, "pkg/zz_nul.py"]])
-    finally:
-        cache.close()
-    assert len(known) == 20 and all(v == {"ok": True} for v in known.values())
-    assert _verdict_key(b"def broken(:\n    pass\n") not in known
-    assert _verdict_key(b"x = 1\n\x00\n") not in known
-    (root / "tox.ini").write_text("[flake8]\nmax-line-length = 100\n", encoding="utf-8")
-    run = check(root, "--tools", "flake8", "--budget", "1%", "--jobs", "1", model=model,
-                cache=True)
-    assert [(f["code"], f["kept"]) for f in run.of("pkg/zz_broken.py")] == [("E999", True)]
-    assert "pkg/zz_broken.py" not in run.report["summary"]["skipped"].get("flake8", [])
+    texts = {"good.py": b"x = 1\n", "broken.py": b"def broken(:\n    pass\n",
+             "nul.py": b"x = 1\n\x00\n", "latin.py": b"x = '\xe9'\n"}
+    verdicts = {name: encoding.parsed_verdict(data, context_of(name, data))
+                for name, data in texts.items()}
+    assert verdicts["good.py"] is not None
+    assert verdicts["broken.py"] is None and verdicts["nul.py"] is None
+    assert verdicts["latin.py"] is None  # invalid UTF-8: LR904, left to syntax_broken
+    for name, data in texts.items():
+        (tmp_path / name).write_bytes(data)
+    cache = Cache(tmp_path / "cache")
+    encoding.remember_parsed(cache, [v for v in verdicts.values() if v])
+    parsed: list[str] = []
+    real = encoding._parses
+    monkeypatch.setattr(encoding, "_parses", lambda path: parsed.append(path) or real(path))
+    broken = encoding.syntax_broken(sorted(texts), str(tmp_path), cache)
+    cache.close()
+    # The vouched file is not parsed again; the others are, and are broken.
+    assert sorted(p.rsplit("/", 1)[-1] for p in parsed) == ["broken.py", "latin.py", "nul.py"]
+    assert broken == {"broken.py", "latin.py", "nul.py"}
