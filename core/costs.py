@@ -64,8 +64,7 @@ class CostModel:
         paced = self.samples.get(_pace_key(tool))
         if not paced:
             return _SPREAD[1]
-        ratios = sorted(y / max(x, 1e-9) for x, y in paced)
-        return min(max(ratios[len(ratios) // 2], _SPREAD[0]), _SPREAD[2])
+        return _median_ratio(paced, 1.0, (_SPREAD[0], _SPREAD[2]))
 
     def estimate(self, tool: str, lines: int) -> float:
         """Seconds for ``lines`` inside a batch (the start-up is paid per batch)."""
@@ -97,9 +96,7 @@ class CostModel:
         seen = self.samples.get(_REPORT_KEY)
         if not seen:
             return REPORT_SHARE
-        shares = sorted(seconds / max(limit, 1e-9) for limit, seconds in seen)
-        least, most = _REPORT_SHARES
-        return min(max(_REPORT_MARGIN * shares[len(shares) // 2], least), most)
+        return _median_ratio(seen, _REPORT_MARGIN, _REPORT_SHARES)
 
     def observe_report(self, limit: float, seconds: float) -> None:
         """A budget run with a ``limit`` (seconds) spent ``seconds`` after its analyzers."""
@@ -126,6 +123,13 @@ class CostModel:
     def save(self) -> None:
         if self._cache and self.samples:
             self._cache.put_costs(self.samples)
+
+
+def _median_ratio(samples: list[list[float]], scale: float,
+                  bounds: tuple[float, float]) -> float:
+    """``scale`` times the median ``y / x`` of ``[x, y]`` samples, within ``bounds``."""
+    ratios = sorted(y / max(x, 1e-9) for x, y in samples)
+    return min(max(scale * ratios[len(ratios) // 2], bounds[0]), bounds[1])
 
 
 def _pace_key(tool: str) -> str:
