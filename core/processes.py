@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 _LOCK = threading.RLock()  # re-entrant: stop_all may run in a signal handler
 _LIVE: set[subprocess.Popen] = set()
 _STOPPING = threading.Event()
-#: Threads between starting an analyzer and tracking it (their ident, how many).
-_STARTING: dict[int, int] = {}
+#: Threads between starting an analyzer and tracking it (a thread runs one at a time).
+_STARTING: set[int] = set()
 #: How long :func:`stop_all` waits for those threads to track what they started.
 SETTLE_SECONDS = 2.0
 
@@ -37,7 +37,7 @@ def run(argv: Sequence[str], cwd: str, timeout: float | None,
         raise Stopped
     me = threading.get_ident()
     with _LOCK:
-        _STARTING[me] = _STARTING.get(me, 0) + 1
+        _STARTING.add(me)
     try:
         proc = subprocess.Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -47,9 +47,7 @@ def run(argv: Sequence[str], cwd: str, timeout: float | None,
                 proc.kill()
     finally:
         with _LOCK:
-            _STARTING[me] -= 1
-            if not _STARTING[me]:
-                del _STARTING[me]
+            _STARTING.discard(me)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
@@ -93,7 +91,7 @@ def stop_all() -> None:
     deadline = time.monotonic() + SETTLE_SECONDS
     while time.monotonic() < deadline:
         with _LOCK:
-            if not any(ident != me for ident in _STARTING):
+            if not _STARTING - {me}:
                 return
         time.sleep(0.001)
 
