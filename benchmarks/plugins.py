@@ -100,22 +100,54 @@ def keep_history_only(cache: Path) -> None:
         db.close()
 
 
+def drop_tally(cache: Path) -> None:
+    """Forget the history counts of the last HEAD (``history-tally:...``)."""
+    db = sqlite3.connect(cache / DB_NAME)
+    try:
+        with db:
+            db.execute("DELETE FROM derived WHERE key LIKE 'history-tally:%'")
+    finally:
+        db.close()
+
+
+def commit_edit(cwd: Path, n: str) -> None:
+    """Commit a comment appended to the first tracked module (a new HEAD)."""
+    git = ["git", "-C", str(cwd), "-c", "user.name=bench", "-c", "user.email=bench@x"]
+    first = subprocess.run([*git, "ls-files", "*.py"], capture_output=True, text=True,
+                           check=True).stdout.split("\n")[0]
+    with open(cwd / first, "a", encoding="utf-8") as handle:
+        handle.write(f"# lintrank benchmark commit {n}\n")
+    subprocess.run([*git, "commit", "-qam", f"benchmark {n}"], check=True)
+
+
 def compare(name: str, plain: list[str], ranked: list[str], cwd: Path, env: dict[str, str],
             cache: Path, runs: int) -> None:
-    """Alternate plain / cold / warm / hist runs; print medians and ratios (wall, CPU).
+    """Alternate plain / cold / warm / (commit) / hist runs; print medians and ratios
+    (wall, CPU).
 
     "cold" starts from no lintrank cache at all; "hist" from a cache holding only the
     git history of this HEAD (a later run on the same commit after every finding
     changed: no ranking to recall, no feature rows or scores cached), with --history.
+    With --history, "commit" runs after a commit on top of a warm cache (a pre-commit
+    hook's case: every run follows a new HEAD), and "commit-whole" after another one
+    with the last HEAD's history counts dropped, as before they were kept.
     """
     timed(plain, cwd, env)  # warm the OS file cache and .pyc files for all variants
-    times: dict[str, list[tuple[float, float]]] = {"plain": [], "cold": [], "warm": [],
-                                                   "hist": []}
-    for _ in range(runs):
+    history = (cwd / ".git").exists()
+    times: dict[str, list[tuple[float, float]]] = {
+        "plain": [], "cold": [], "warm": [],
+        **({"commit": [], "commit-whole": []} if history else {}), "hist": []}
+    for n in range(runs):
         times["plain"].append(timed(plain, cwd, env))
         shutil.rmtree(cache, ignore_errors=True)
         times["cold"].append(timed(ranked, cwd, env))
         times["warm"].append(timed(ranked, cwd, env))
+        if history:
+            commit_edit(cwd, f"{name} {n}")
+            times["commit"].append(timed(ranked, cwd, env))
+            commit_edit(cwd, f"{name} {n} whole")
+            drop_tally(cache)
+            times["commit-whole"].append(timed(ranked, cwd, env))
         keep_history_only(cache)
         times["hist"].append(timed(ranked, cwd, env))
     wall0 = statistics.median(t[0] for t in times["plain"])
@@ -123,7 +155,7 @@ def compare(name: str, plain: list[str], ranked: list[str], cwd: Path, env: dict
     for label, runs_ in times.items():
         wall = statistics.median(t[0] for t in runs_)
         cpu = statistics.median(t[1] for t in runs_)
-        print(f"{name:<14} {label:<6} wall {wall:6.2f} s ({wall / wall0:5.3f}x)  "
+        print(f"{name:<14} {label:<12} wall {wall:6.2f} s ({wall / wall0:5.3f}x)  "
               f"cpu {cpu:6.2f} s ({cpu / cpu0:5.3f}x)  wall runs "
               f"{' '.join(f'{t[0]:.2f}' for t in runs_)}")
 

@@ -5,18 +5,24 @@ The expensive part of :func:`lintrank.core.history.repo_history` (whole-history
 is cached under the HEAD sha. The lines of the most recent change (uncommitted edits
 included) move without a commit and are recomputed on every run; that diff is cheap,
 and the uncommitted edits also move the cached per-line edit times (recency).
+
+A new HEAD (every pre-commit run follows a commit) starts from the counts of the last
+HEAD read when that one is its ancestor (:data:`TALLY`): only the commits between
+them are read, not the whole history again.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import warnings
 
 from lintrank.core.cache import Cache
 from lintrank.core.features import schema_id
-from lintrank.core.history import (FileHistory, ShallowHistoryWarning, git_root, is_shallow,
-                                   recent_change, repo_history)
+from lintrank.core.history import (Base, FileHistory, HistoryStats, ShallowHistoryWarning,
+                                   git_root, is_shallow, read_history, recent_change,
+                                   repo_history)
 from lintrank.core.project import ProjectFacts
 from lintrank.core.recency import Marks, apply
 
@@ -26,6 +32,9 @@ _FIELDS = ("first", "last", "commits", "commits_90d", "authors", "now", "churn_9
 #: per-line edits), so older ones are dropped rather than kept forever.
 KEPT_HEADS = 4
 _TYPES = (float, float, int, int, int, float, int)
+#: Derived-table key prefix of the history counts of the last HEAD read, per work tree.
+TALLY = "history-tally:"
+_SHA = re.compile(r"[0-9a-f]{40,64}")
 
 
 def head_sha(top: str) -> str | None:
@@ -63,8 +72,11 @@ def cached_history(top: str, cache: Cache | None) -> dict[str, FileHistory]:
     decoded = _decode(payload) if isinstance(payload, dict) else None
     if decoded is None:
         # Cached as of HEAD: the uncommitted edits are applied below, on every run.
-        decoded = repo_history(top, worktree=False)
-        cache.put_derived({key: _encode(decoded)})
+        tally = f"{TALLY}{schema_id()}:{top}"
+        base = _base(top, head, cache.get_derived([tally]).get(tally))
+        decoded, stats, now = read_history(top, worktree=False, base=base)
+        cache.put_derived({key: _encode(decoded),
+                           tally: {"head": head, **stats.snapshot(now)}})
         cache.keep_latest_derived("history:", KEPT_HEADS)
     recent, dirty = recent_change(top, "HEAD", worktree=True)
     if dirty and decoded:
@@ -74,6 +86,23 @@ def cached_history(top: str, cache: Cache | None) -> dict[str, FileHistory]:
                    for name, h in decoded.items()}
     return {name: dataclasses.replace(h, recent=recent.get(name))
             for name, h in decoded.items()}
+
+
+def _base(top: str, head: str, payload: object) -> Base | None:
+    """The cached counts of an earlier HEAD that is an ancestor of ``head``, or None."""
+    old = payload.get("head") if isinstance(payload, dict) else None
+    if not isinstance(old, str) or not _SHA.fullmatch(old):  # never an option to git
+        return None
+    try:
+        ancestor = subprocess.run(["git", "-C", top, "merge-base", "--is-ancestor", old, head],
+                                  capture_output=True, check=False,
+                                  stdin=subprocess.DEVNULL).returncode == 0
+    except OSError:
+        return None
+    stats = HistoryStats.restore(payload) if ancestor else None
+    if stats is None or not isinstance(now := payload.get("now"), (int, float)):
+        return None
+    return old, stats, float(now)
 
 
 def _rebase(history: dict[str, FileHistory], top: str, root: str) -> dict[str, FileHistory]:

@@ -107,3 +107,87 @@ def test_only_the_latest_heads_histories_are_kept(tmp_path):
         assert cached_history(str(repo), cache) == repo_history(str(repo))
     finally:
         cache.close()
+
+
+DAY = 86400
+
+
+def _commit(root, message, day, author="t@x", *command):  # type: ignore[no-untyped-def]
+    """Commit everything (or run ``command``) at ``day`` days after 2024-01-01."""
+    when = f"@{1704067200 + day * DAY} +0000"
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True, capture_output=True)
+    subprocess.run(["git", "-C", str(root), *(command or ("commit", "-qm", message))],
+                   check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": author,
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": author,
+                        "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when,
+                        "PATH": "/usr/bin:/bin:/usr/local/bin"})
+
+
+def _aged_repo(root):  # type: ignore[no-untyped-def]
+    """Commits spread over a year, older and newer than the 90 days' window."""
+    write_tree(root, {"a.py": "a = 0\n", "b.py": "b = 0\n"})
+    _git(root, "init", "-q")
+    _commit(root, "start", 0, "ann@x")
+    for day, name, author in ((40, "a.py", "bob@x"), (150, "b.py", "ann@x"),
+                              (200, "a.py", "cy@x")):
+        (root / name).write_text((root / name).read_text() + f"v{day} = {day}\n")
+        _commit(root, f"day {day}", day, author)
+    return root
+
+
+def test_a_new_head_reads_only_the_commits_since_the_last_one(tmp_path):
+    """After a commit, the history starts from the counts kept for the previous HEAD
+    (its ancestor) and equals the history read from scratch, window included."""
+    from lintrank.core.history import HistoryStats, read_history
+    from lintrank.core.history_cache import head_sha
+
+    repo = _aged_repo(tmp_path / "r")
+    cache = Cache(tmp_path / "cache")
+    try:
+        cached_history(str(repo), cache)
+        old = head_sha(str(repo))
+        # A merged branch with an old commit, a new author and a new file, 60 days on.
+        _git(repo, "checkout", "-qb", "side")
+        (repo / "c.py").write_text("c = 1\n")
+        _commit(repo, "side", 210, "dee@x")
+        _git(repo, "checkout", "-q", "-")
+        (repo / "a.py").write_text((repo / "a.py").read_text() + "late = 1\n")
+        _commit(repo, "late", 260, "ann@x")
+        _commit(repo, "merge", 265, "ann@x", "merge", "-q", "--no-edit", "side")
+        moved = cached_history(str(repo), cache)
+        assert moved == repo_history(str(repo))
+        assert (moved["a.py"].commits, moved["a.py"].commits_90d, moved["a.py"].authors,
+                moved["a.py"].first) == (4, 2, 3, 1704067200)
+        assert moved["c.py"].commits_90d == 1 and moved["b.py"].commits_90d == 0
+        # From an empty base, only the commits after it are read.
+        since = read_history(str(repo), base=(old, HistoryStats(), 0.0))[0]
+        assert set(since) == {"a.py", "c.py"} and since["a.py"].commits == 1
+    finally:
+        cache.close()
+
+
+def test_history_after_a_rewritten_or_unreadable_base_is_read_whole(tmp_path):
+    """An amended HEAD is no descendant of the counts kept, and counts of the wrong
+    shape or naming no commit are ignored: the history is read from scratch."""
+    from lintrank.core.history_cache import TALLY
+
+    repo = _aged_repo(tmp_path / "r")
+    cache = Cache(tmp_path / "cache")
+    try:
+        cached_history(str(repo), cache)
+        (repo / "b.py").write_text("b = 2\n")
+        _commit(repo, "amended", 201, "eve@x")  # a sibling, then the old HEAD is gone
+        _git(repo, "reset", "-q", "--soft", "HEAD~1")
+        _commit(repo, "amended", 202, "eve@x")
+        assert cached_history(str(repo), cache) == repo_history(str(repo))
+        tally = next(k for (k,) in cache._query("SELECT key FROM derived WHERE key LIKE ?",
+                                                [TALLY + "%"]))
+        for bad in ({"head": "--output=/tmp/x", "files": {}}, {"head": "0" * 40},
+                    {"files": 3}, [1, 2]):
+            cache.put_derived({tally: bad})
+            (repo / "a.py").write_text((repo / "a.py").read_text() + "x = 1\n")
+            _commit(repo, "again", 203, "eve@x")
+            assert cached_history(str(repo), cache) == repo_history(str(repo))
+    finally:
+        cache.close()
