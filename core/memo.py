@@ -40,6 +40,7 @@ class Memo:
     slot: str
     key: str
     order: tuple[int, ...] = dataclasses.field(compare=False)  # canonical order of findings
+    state: str = dataclasses.field(default="", compare=False)  # :attr:`Basis.state`
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Basis:
 
     slot: str
     parts: tuple[str, ...]
+    #: A digest of the git state (commit and changed files; "" without history).
+    state: str = ""
 
 
 def memo_basis(settings: Settings) -> Basis | None:
@@ -56,12 +59,12 @@ def memo_basis(settings: Settings) -> Basis | None:
     if not _memoised(settings):
         return None
     settings_text = _settings_text(settings)
+    state = _git_state(settings.root) if settings.history else "no history"
     return Basis(_slot(settings_text), (
-        __version__, schema_id(), settings_text, *_model_files(settings),
-        _git_state(settings.root) if settings.history else "no history",
+        __version__, schema_id(), settings_text, *_model_files(settings), state,
         # `lintrank learn` rewrites the project memory without touching any file checked.
         _file_digest(str(project_memory_path(settings.root))).decode()
-        if settings.history else ""))
+        if settings.history else ""), _state_digest(state, settings))
 
 
 def memo_key(findings: Sequence[Finding], settings: Settings, basis: Basis | None = None,
@@ -88,20 +91,28 @@ def memo_key(findings: Sequence[Finding], settings: Settings, basis: Basis | Non
         data = contents.get(path)
         digest.update((_file_digest(os.path.join(settings.root, path)) if data is None
                        else _bytes_digest(data)) + b"\0")
-    return Memo(basis.slot, digest.hexdigest(), order)
+    return Memo(basis.slot, digest.hexdigest(), order, basis.state)
 
 
 _fields = operator.attrgetter(*FIELD_NAMES)
 
 
 def remembers(cache: Cache | None, settings: Settings) -> bool:
-    """Whether a ranking is remembered for ``settings`` (a warm run, most likely).
+    """Whether a ranking is remembered for ``settings`` in this git state (a warm
+    run, most likely).
 
-    Hosts ask before any finding is known, to leave a warm run's imports undone.
+    Hosts ask before any finding is known, to leave a warm run's imports undone. A
+    ranking of another commit or of other edits is no warm run: its key cannot match
+    (every pre-commit run follows a new commit), so the host prepares the scoring
+    while it checks instead of after (one ``git status`` tells).
     """
     if cache is None or not cache.enabled or not _memoised(settings):
         return False
-    return cache.has_derived(_slot(_settings_text(settings)))
+    stored = cache.get_derived([_slot(_settings_text(settings)) + _STATE]).values()
+    if not stored:
+        return False
+    state = _git_state(settings.root) if settings.history else "no history"
+    return _state_digest(state, settings) in stored
 
 
 def recall(cache: Cache | None, memo: Memo | None, findings: Sequence[Finding]
@@ -128,7 +139,13 @@ def remember(cache: Cache | None, memo: Memo | None, findings: Sequence[Finding]
         return
     place = {id(findings[i]): rank for rank, i in enumerate(memo.order)}
     cache.put_derived({memo.slot: {"key": memo.key, "ranking": [
-        [place[id(r.finding)], r.score, r.kept, r.protected] for r in results]}})
+        [place[id(r.finding)], r.score, r.kept, r.protected] for r in results]},
+        memo.slot + _STATE: memo.state})
+
+
+#: Derived-table key suffix of the git state a remembered ranking was made in (kept
+#: apart from the ranking, which can be megabytes to decode).
+_STATE = ":state"
 
 
 def _memoised(settings: Settings) -> bool:
@@ -166,6 +183,11 @@ def _file_digest(path: str) -> bytes:
 
 def _bytes_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).hexdigest().encode()
+
+
+def _state_digest(state: str, settings: Settings) -> str:
+    return _bytes_digest(state.encode("utf-8", "surrogateescape")).decode() \
+        if settings.history else ""
 
 
 def _git_state(root: str) -> str:

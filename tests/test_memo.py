@@ -68,6 +68,28 @@ def test_hosts_learn_whether_a_ranking_is_remembered_before_any_finding(project,
     cache.close()
 
 
+def test_a_ranking_of_another_commit_or_edit_is_no_warm_run(project, tmp_path):
+    """After a commit (every pre-commit run follows one) or an edit, hosts prepare
+    the scoring while they check: the remembered ranking is of another git state."""
+    settings = _settings(project, tmp_path)
+    score(_findings(), settings)
+    app = project / "pkg" / "app.py"
+    for change in ("commit", "edit"):
+        cache = open_cache(settings)
+        try:
+            assert memo.remembers(cache, settings)
+            app.write_text(app.read_text() + f"# {change}\n")
+            if change == "commit":
+                git("commit", "-q", "-am", "more", cwd=project)
+            assert not memo.remembers(cache, settings)
+        finally:
+            cache.close()
+        score(_findings(), settings)  # ranked in the new state
+    cache = open_cache(settings)
+    assert memo.remembers(cache, settings)
+    cache.close()
+
+
 def test_a_basis_and_contents_given_make_the_same_key(project, tmp_path):
     settings = _settings(project, tmp_path)
     contents = {"pkg/app.py": (project / "pkg" / "app.py").read_bytes()}
