@@ -54,12 +54,15 @@ class Basis:
     state: str = ""
 
 
-def memo_basis(settings: Settings) -> Basis | None:
-    """The :class:`Basis` of ``settings``' memo keys, or None when not memoised."""
+def memo_basis(settings: Settings, state: str | None = None) -> Basis | None:
+    """The :class:`Basis` of ``settings``' memo keys, or None when not memoised.
+
+    ``state``: :func:`git_state`, when the caller has it.
+    """
     if not _memoised(settings):
         return None
     settings_text = _settings_text(settings)
-    state = _git_state(settings.root) if settings.history else "no history"
+    state = git_state(settings) if state is None else state
     return Basis(_slot(settings_text), (
         __version__, schema_id(), settings_text, *_model_files(settings), state,
         # `lintrank learn` rewrites the project memory without touching any file checked.
@@ -97,21 +100,29 @@ def memo_key(findings: Sequence[Finding], settings: Settings, basis: Basis | Non
 _fields = operator.attrgetter(*FIELD_NAMES)
 
 
-def remembers(cache: Cache | None, settings: Settings) -> bool:
+def has_ranking(cache: Cache | None, settings: Settings) -> bool:
+    """Whether any ranking is remembered for ``settings`` (no git call)."""
+    if cache is None or not cache.enabled or not _memoised(settings):
+        return False
+    return cache.has_derived(_slot(_settings_text(settings)) + _STATE)
+
+
+def remembers(cache: Cache | None, settings: Settings, state: str | None = None) -> bool:
     """Whether a ranking is remembered for ``settings`` in this git state (a warm
     run, most likely).
 
     Hosts ask before any finding is known, to leave a warm run's imports undone. A
     ranking of another commit or of other edits is no warm run: its key cannot match
     (every pre-commit run follows a new commit), so the host prepares the scoring
-    while it checks instead of after (one ``git status`` tells).
+    while it checks instead of after (one ``git status`` tells; ``state``:
+    :func:`git_state`, when the caller has it).
     """
     if cache is None or not cache.enabled or not _memoised(settings):
         return False
     stored = cache.get_derived([_slot(_settings_text(settings)) + _STATE]).values()
     if not stored:
         return False
-    state = _git_state(settings.root) if settings.history else "no history"
+    state = git_state(settings) if state is None else state
     return _state_digest(state, settings) in stored
 
 
@@ -188,6 +199,11 @@ def _bytes_digest(data: bytes) -> bytes:
 def _state_digest(state: str, settings: Settings) -> str:
     return _bytes_digest(state.encode("utf-8", "surrogateescape")).decode() \
         if settings.history else ""
+
+
+def git_state(settings: Settings) -> str:
+    """What of git a memo key depends on: :func:`_git_state` with history features."""
+    return _git_state(settings.root) if settings.history else "no history"
 
 
 def _git_state(root: str) -> str:

@@ -102,15 +102,20 @@ class HostScoring:
         self._opened = False
         self._preparer: Preparer | None = None
         self._remembered: bool | None = None
+        self._state: str | None = None  # memo.git_state, read once per run
         self._basis: _Deferred | None = None
 
     def remembered(self) -> bool:
         """Whether a ranking is remembered for these settings: most likely a warm run,
         recalled without numpy, so nothing is worth preparing ahead."""
         if self._remembered is None:
-            from lintrank.core.memo import remembers
+            from lintrank.core.memo import git_state, has_ranking, remembers
 
-            self._remembered = remembers(self._open(), self.settings)
+            cache = self._open()
+            if has_ranking(cache, self.settings):  # else no git call before the checks
+                self._state = git_state(self.settings)
+            self._remembered = self._state is not None and remembers(
+                cache, self.settings, self._state)
         return self._remembered
 
     def prepare(self) -> None:
@@ -127,7 +132,8 @@ class HostScoring:
 
             one_blas_thread()  # perf: numpy loads beside the host's checks
             warm = self.remembered()  # first: it builds the plugin manager, here
-            self._basis = _Deferred(memo_basis, self.settings)  # runs git status
+            # Runs git status unless remembered() did.
+            self._basis = _Deferred(memo_basis, self.settings, self._state)
             if not warm:
                 from lintrank.core.prepare import Preparer
 
