@@ -151,12 +151,14 @@ class HostScoring:
 
         :raises lintrank.core.exceptions.LintrankError: when the model cannot be used.
         """
-        from lintrank.core.memo import memo_key, recall, remember
+        from lintrank.core.memo import memo_basis, memo_key, recall, remember
 
         try:
             cache = self._open()
             parsed = parsed or {}
-            basis = self._basis.result() if self._basis is not None else None
+            # A serial host never called prepare(): the state remembered() read serves.
+            basis = self._basis.result() if self._basis is not None else \
+                memo_basis(self.settings, self._state) if self._state is not None else None
             # An unchanged tree's ranking is remembered whole: no numpy, no onnxruntime.
             key = memo_key(findings, self.settings, basis,
                            {path: data for path, (data, _) in parsed.items()}) \
