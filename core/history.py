@@ -202,11 +202,14 @@ def read_history(root: str, rev: str = "HEAD", paths: list[str] | None = None,
     if not first:
         return {}, HistoryStats(), 0.0
     ref = float(first[0][0][0]) if now is None else now
-    stats, span = HistoryStats(), [rev]
+    stats, since = HistoryStats(), None
     if base is not None and base[2] <= ref and not paths:
-        stats, span = base[1], [f"{base[0]}..{rev}"]
+        stats, since = base[1], base[0]
+    # perf: merges list no files in `git log` (so mining skips them too); walking past
+    # them only costs (pytest's 4,556 merges: 0.48 -> 0.32 s for --name-only).
+    span = [rev if since is None else f"{since}..{rev}", "--no-merges"]
     # The window's line counts: all commits since the base (its stats hold the rest).
-    window = [f"--since={int(ref - WINDOW) - 1}"] if span == [rev] else []
+    window = [f"--since={int(ref - WINDOW) - 1}"] if since is None else []
     # perf: the git commands below depend on nothing but ``ref``: run at once, they
     # read pytest's history in 0.58 s instead of 0.88 s on an idle 2-core machine
     # (a check after a commit, its analyzers' results cached). Beside busy analyzers
