@@ -10,7 +10,9 @@ with the held-out repository's project memory (its past fixes, as after `lintran
 learn`) and without it (a project that never ran `lintrank learn`). Prints a
 Markdown table: one row per held-out repository, then the mean over repositories.
 ``--drop history`` (or ``project``, ``memory``...) blanks a feature group to
-measure what it contributes.
+measure what it contributes. ``--score-tools flake8,ruff`` measures only those
+analyzers' held-out findings (training still uses every row of the other
+repositories): whether adding another analyzer's rows changes how these rank.
 """
 from __future__ import annotations
 
@@ -40,8 +42,10 @@ BASELINES = ("model", "model without memory", "prior", "severity", "random")
 def loro(paths: list[str], drop: list[str], params: dict | None = None,
          ignore: tuple[str, ...] = train.IGNORED_FEATURES,
          memory_mask: float = train.MEMORY_MASK,
-         commit_weight: float = train.COMMIT_WEIGHT) -> dict:
-    """Per-repository and mean metrics of the model and the baselines."""
+         commit_weight: float = train.COMMIT_WEIGHT,
+         score_tools: frozenset[str] = frozenset()) -> dict:
+    """Per-repository and mean metrics of the model and the baselines (on the held-out
+    findings of ``score_tools`` only, when given)."""
     data = load(paths)
     for group in drop:
         for name in GROUPS.get(group, (group,)):
@@ -50,9 +54,12 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
     per_repo = {}
     # Every fold's held-out scores, for metrics over all repositories pooled.
     pooled: dict[str, list[np.ndarray]] = {"y": [], **{k: [] for k in BASELINES}}
+    scored = np.asarray([not score_tools or t in score_tools for t in data.tools])
     for repo in repos:
         held = np.asarray([r == repo for r in data.repos])
-        test, fit_on = data.subset(held), data.subset(~held)
+        test, fit_on = data.subset(held & scored), data.subset(~held)
+        if not len(test):
+            continue
         if test.y.min() == test.y.max():
             continue  # one class only: no ranking to measure
         model = train.fit(fit_on.x, fit_on.y, params, ignore, memory_mask,
@@ -83,7 +90,8 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
             "pooled": pooled_metrics, "pooled_positive_rate": float(y.mean()) if len(y) else 0.0,
             "rows": len(data), "positives": int(data.y.sum()), "dropped": drop,
             "params": {**train.PARAMS, **(params or {})}, "ignored_features": list(ignore),
-            "memory_mask": memory_mask, "commit_weight": commit_weight}
+            "memory_mask": memory_mask, "commit_weight": commit_weight,
+            "score_tools": sorted(score_tools)}
 
 
 def markdown(result: dict) -> str:
@@ -136,12 +144,15 @@ def main() -> int:
                         help="as `lintrank train --memory-mask` (default: the same)")
     parser.add_argument("--commit-weight", type=float, default=train.COMMIT_WEIGHT,
                         help="as `lintrank train --commit-weight` (default: the same)")
+    parser.add_argument("--score-tools", metavar="TOOL,...", default="",
+                        help="measure only these analyzers' held-out findings")
     parser.add_argument("--params", default="{}",
                         help="JSON object overriding LightGBM parameters (tuning)")
     args = parser.parse_args()
     ignore = train.ignored_features(args.ignore_features)
     result = loro(args.datasets, args.drop, json.loads(args.params), ignore,
-                  args.memory_mask, args.commit_weight)
+                  args.memory_mask, args.commit_weight,
+                  frozenset(filter(None, args.score_tools.split(","))))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(result, handle, indent=2)
