@@ -50,7 +50,7 @@ class Basis:
 
     slot: str
     parts: tuple[str, ...]
-    #: A digest of the git state (commit and changed files; "" without history).
+    #: A digest of :func:`git_state` (commit and changed files).
     state: str = ""
 
 
@@ -67,7 +67,7 @@ def memo_basis(settings: Settings, state: str | None = None) -> Basis | None:
         __version__, schema_id(), settings_text, *_model_files(settings), state,
         # `lintrank learn` rewrites the project memory without touching any file checked.
         _file_digest(str(project_memory_path(settings.root))).decode()
-        if settings.history else ""), _state_digest(state, settings))
+        if settings.history else ""), _state_digest(state))
 
 
 def memo_key(findings: Sequence[Finding], settings: Settings, basis: Basis | None = None,
@@ -102,9 +102,7 @@ _fields = operator.attrgetter(*FIELD_NAMES)
 
 def has_ranking(cache: Cache | None, settings: Settings) -> bool:
     """Whether any ranking is remembered for ``settings`` (no git call)."""
-    if cache is None or not cache.enabled or not _memoised(settings):
-        return False
-    return cache.has_derived(_slot(_settings_text(settings)) + _STATE)
+    return _stored_state(cache, settings) is not None
 
 
 def remembers(cache: Cache | None, settings: Settings, state: str | None = None) -> bool:
@@ -117,13 +115,19 @@ def remembers(cache: Cache | None, settings: Settings, state: str | None = None)
     while it checks instead of after (one ``git status`` tells; ``state``:
     :func:`git_state`, when the caller has it).
     """
+    stored = _stored_state(cache, settings)
+    if stored is None:
+        return False
+    return _state_digest(git_state(settings) if state is None else state) == stored
+
+
+def _stored_state(cache: Cache | None, settings: Settings) -> str | None:
+    """The git state digest of the ranking remembered for ``settings``, if any."""
     if cache is None or not cache.enabled or not _memoised(settings):
-        return False
-    stored = cache.get_derived([_slot(_settings_text(settings)) + _STATE]).values()
-    if not stored:
-        return False
-    state = git_state(settings) if state is None else state
-    return _state_digest(state, settings) in stored
+        return None
+    key = _slot(_settings_text(settings)) + _STATE
+    stored = cache.get_derived([key]).get(key)
+    return stored if isinstance(stored, str) else None
 
 
 def recall(cache: Cache | None, memo: Memo | None, findings: Sequence[Finding]
@@ -196,9 +200,8 @@ def _bytes_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).hexdigest().encode()
 
 
-def _state_digest(state: str, settings: Settings) -> str:
-    return _bytes_digest(state.encode("utf-8", "surrogateescape")).decode() \
-        if settings.history else ""
+def _state_digest(state: str) -> str:
+    return _bytes_digest(state.encode("utf-8", "surrogateescape")).decode()
 
 
 def git_state(settings: Settings) -> str:
