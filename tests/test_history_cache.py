@@ -14,11 +14,11 @@ from tests.helpers import write_tree
 from tests.plugin_fixtures import run_tool
 
 
-def _git(root, *args):  # type: ignore[no-untyped-def]
+def _git(root, *args, **env):  # type: ignore[no-untyped-def]
     subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
                    env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
                         "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x",
-                        "PATH": "/usr/bin:/bin:/usr/local/bin"})
+                        "PATH": "/usr/bin:/bin:/usr/local/bin", **env})
 
 
 def _repo(tmp_path):  # type: ignore[no-untyped-def]
@@ -115,13 +115,9 @@ DAY = 86400
 def _commit(root, message, day, author="t@x", *command):  # type: ignore[no-untyped-def]
     """Commit everything (or run ``command``) at ``day`` days after 2024-01-01."""
     when = f"@{1704067200 + day * DAY} +0000"
-    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True, capture_output=True)
-    subprocess.run(["git", "-C", str(root), *(command or ("commit", "-qm", message))],
-                   check=True, capture_output=True,
-                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": author,
-                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": author,
-                        "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when,
-                        "PATH": "/usr/bin:/bin:/usr/local/bin"})
+    _git(root, "add", "-A")
+    _git(root, *(command or ("commit", "-qm", message)), GIT_AUTHOR_EMAIL=author,
+         GIT_COMMITTER_EMAIL=author, GIT_AUTHOR_DATE=when, GIT_COMMITTER_DATE=when)
 
 
 def _aged_repo(root):  # type: ignore[no-untyped-def]
