@@ -13,10 +13,15 @@ Markdown table: one row per held-out repository, then the mean over repositories
 measure what it contributes. ``--score-tools flake8,ruff`` measures only those
 analyzers' held-out findings (training still uses every row of the other
 repositories): whether adding another analyzer's rows changes how these rank.
+``--separate-tools pylint`` trains as `lintrank train --separate-tools pylint`.
+``--model M.onnx`` scores every fold with that model instead of training one (a
+shipped model on the same rows and baselines; not held out unless it was trained
+without those repositories or analyzers).
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
@@ -26,6 +31,7 @@ import numpy as np
 from lintrank.core import evaluate, recency, train
 from lintrank.core.dataset import load
 from lintrank.core.features import INDEX, MEMORY_FEATURES
+from lintrank.core.onnx_model import load_model
 
 GROUPS = {
     "history": ("file_age_days", "file_commits", "file_commits_90d", "days_since_change",
@@ -43,7 +49,8 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
          ignore: tuple[str, ...] = train.IGNORED_FEATURES,
          memory_mask: float = train.MEMORY_MASK,
          commit_weight: float = train.COMMIT_WEIGHT,
-         score_tools: frozenset[str] = frozenset()) -> dict:
+         score_tools: frozenset[str] = frozenset(),
+         separate: tuple[str, ...] = (), fixed: str | None = None) -> dict:
     """Per-repository and mean metrics of the model and the baselines (on the held-out
     findings of ``score_tools`` only, when given)."""
     data = load(paths)
@@ -62,11 +69,23 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
             continue
         if test.y.min() == test.y.max():
             continue  # one class only: no ranking to measure
-        model = train.fit(fit_on.x, fit_on.y, params, ignore, memory_mask,
-                          train.commit_weights(fit_on.commits, commit_weight))
-        scores = {"model": train.predict(model, test.x),
-                  "model without memory": train.predict(model,
-                                                        train.mask_memory(test.x, 1.0)),
+        if fixed:
+            model = load_model(fixed)
+        elif separate:
+            if score_tools:  # only the parts that score the measured analyzers
+                own = set(separate)
+                serves = {t if t in own else "" for t in score_tools}
+                fit_on = fit_on.subset(np.asarray(
+                    [(t if t in own else "") in serves for t in fit_on.tools]))
+            model = train.fit_per_tool(fit_on.x, fit_on.y, fit_on.commits, separate,
+                                       commit_weight, params=params, ignore=ignore,
+                                       memory_mask=memory_mask)
+        else:
+            model = train.fit(fit_on.x, fit_on.y, params, ignore, memory_mask,
+                              train.commit_weights(fit_on.commits, commit_weight))
+        score = model.predict if fixed else functools.partial(train.predict, model)
+        scores = {"model": score(test.x),
+                  "model without memory": score(train.mask_memory(test.x, 1.0)),
                   "prior": evaluate.CodePrior(fit_on).scores(test),
                   "severity": evaluate.severity_scores(test),
                   "random": evaluate.random_scores(test)}
@@ -91,7 +110,8 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
             "rows": len(data), "positives": int(data.y.sum()), "dropped": drop,
             "params": {**train.PARAMS, **(params or {})}, "ignored_features": list(ignore),
             "memory_mask": memory_mask, "commit_weight": commit_weight,
-            "score_tools": sorted(score_tools)}
+            "score_tools": sorted(score_tools), "separate_tools": list(separate),
+            "model": fixed}
 
 
 def markdown(result: dict) -> str:
@@ -146,13 +166,18 @@ def main() -> int:
                         help="as `lintrank train --commit-weight` (default: the same)")
     parser.add_argument("--score-tools", metavar="TOOL,...", default="",
                         help="measure only these analyzers' held-out findings")
+    parser.add_argument("--separate-tools", metavar="TOOL,...", default="",
+                        help="as `lintrank train --separate-tools`")
+    parser.add_argument("--model", metavar="M.onnx",
+                        help="score with this model instead of training one per fold")
     parser.add_argument("--params", default="{}",
                         help="JSON object overriding LightGBM parameters (tuning)")
     args = parser.parse_args()
     ignore = train.ignored_features(args.ignore_features)
     result = loro(args.datasets, args.drop, json.loads(args.params), ignore,
                   args.memory_mask, args.commit_weight,
-                  frozenset(filter(None, args.score_tools.split(","))))
+                  frozenset(filter(None, args.score_tools.split(","))),
+                  tuple(filter(None, args.separate_tools.split(","))), args.model)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(result, handle, indent=2)

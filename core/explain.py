@@ -102,7 +102,9 @@ def _used_features(path: str, sha: str) -> tuple[int, ...]:
         if not aliases.intersection(node.input):
             continue
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-        if node.op_type in ("Identity", "Cast"):
+        if node.op_type in ("Identity", "Cast") or (  # rows picked whole: same columns
+                node.op_type == "Gather" and attrs.get("axis", 0) == 0
+                and node.input[0] in aliases):
             aliases.update(node.output)
         elif "nodes_featureids" in attrs:  # TreeEnsemble{Classifier,Regressor}
             modes = attrs.get("nodes_modes") or [b"BRANCH"] * len(attrs["nodes_featureids"])

@@ -4,6 +4,7 @@ Needs the ``lintrank[train]`` extra (lightgbm, onnxmltools, onnx).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections import Counter
@@ -13,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from lintrank.core.composite import EPS, compose, shift
 from lintrank.core.exceptions import UsageError
 from lintrank.core.files import atomic_write
-from lintrank.core.features import INDEX, N_FEATURES, N_ROW_FEATURES, schema_id
+from lintrank.core.features import INDEX, N_FEATURES, N_ROW_FEATURES, TOOLS, schema_id
 from lintrank.core.onnx_model import (
     META_KIND,
     META_NAME,
@@ -125,13 +127,112 @@ def blank(x: np.ndarray, names: tuple[str, ...] | list[str]) -> np.ndarray:
     return x
 
 
+@dataclasses.dataclass
+class PerTool:
+    """Classifiers per analyzer: ``separate[tool]`` scores that tool's findings (by
+    their ``tool`` feature), ``shared`` every other finding (see
+    :mod:`lintrank.core.composite`)."""
+
+    shared: Any
+    separate: dict[str, Any]
+    #: Per separate tool, added to the logit of its scores (see :meth:`align`).
+    offsets: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def align(self, x: np.ndarray, keep: float, threshold: float | None = None) -> float:
+        """The default threshold, and each separate tool's logit offset.
+
+        The threshold keeps the top ``keep`` of the shared part's rows (``threshold``
+        when given); each separate tool's scores are shifted in logit space so that
+        it keeps the top ``keep`` of that tool's rows too. A monotone shift leaves
+        the order within a tool as fitted, and equals a change of that tool's base
+        rate: its findings were fixed far less often in the training repositories,
+        which mostly do not run it (pylint 2.5%, flake8/ruff 11%), whereas a team
+        that runs an analyzer triages its findings. Without it, pylint's top 10%
+        would score below flake8's and ruff's top 10%, and the default threshold
+        would keep 0.2% of pylint's findings.
+        """
+        own, rest = self.masks(x)
+        if threshold is None:
+            threshold = choose_threshold(predict(self.shared, x[rest]) if rest.any()
+                                         else np.zeros(0), keep)
+        for tool, mask in own.items():
+            if mask.any():
+                raw = predict(self.separate[tool], x[mask])
+                self.offsets[tool] = _logit(threshold) - _logit(float(np.quantile(raw, 1 - keep)))
+        return threshold
+
+    def masks(self, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Rows of each separate tool, and the rest."""
+        column = x[:, INDEX["tool"]]
+        own = {t: column == TOOLS.index(t) for t in self.separate}
+        rest = np.ones(len(x), dtype=bool)
+        for mask in own.values():
+            rest &= ~mask
+        return own, rest
+
+
+def fit_per_tool(x: np.ndarray, y: np.ndarray, commits: Sequence[str],
+                 separate: Sequence[str], power: float = COMMIT_WEIGHT,
+                 **options: Any) -> PerTool:
+    """:func:`fit` once per tool in ``separate`` on its rows, once on the others.
+
+    Each part weighs its rows by its own commits' sizes (:func:`commit_weights`). A
+    part without rows is None (leave-one-repository-out runs fit only the parts that
+    score the held-out analyzers); such a model cannot be exported.
+    """
+    unknown = [t for t in separate if t not in TOOLS]
+    if unknown:
+        raise UsageError(f"unknown analyzer(s) to separate: {', '.join(unknown)} "
+                         f"(known: {', '.join(TOOLS)})")
+    probe = PerTool(None, dict.fromkeys(separate))
+    own, rest = probe.masks(x)
+
+    def part(mask: np.ndarray) -> Any:
+        if not mask.any():
+            return None
+        picked = [c for c, keep in zip(commits, mask.tolist()) if keep]
+        return fit(x[mask], y[mask], weights=commit_weights(picked, power), **options)
+
+    return PerTool(part(rest), {tool: part(mask) for tool, mask in own.items()})
+
+
 def predict(model: Any, x: np.ndarray) -> np.ndarray:
     """Probability of "fixed" per row, as LightGBM computes it."""
-    return model.predict_proba(x)[:, 1]
+    if not isinstance(model, PerTool):
+        return model.predict_proba(x)[:, 1]
+    scores = np.zeros(len(x), dtype=np.float64)
+    own, rest = model.masks(x)
+    for tool, mask, part in [("", rest, model.shared),
+                             *((t, own[t], m) for t, m in model.separate.items())]:
+        if mask.any():
+            scores[mask] = part.predict_proba(x[mask])[:, 1]
+            if model.offsets.get(tool):
+                scores[mask] = shift(scores[mask], model.offsets[tool])
+    return scores
+
+
+def _logit(p: float) -> float:
+    q = min(max(p, EPS), 1 - EPS)
+    return float(np.log(q) - np.log1p(-q))
 
 
 def to_onnx(model: Any, name: str, threshold: float) -> bytes:
-    """Serialise ``model`` as ONNX with schema, name, kind and threshold metadata."""
+    """Serialise ``model`` (a classifier or a :class:`PerTool`) as ONNX with schema,
+    name, kind and threshold metadata."""
+    if isinstance(model, PerTool):
+        onx = compose(_convert(model.shared, name),
+                      {t: _convert(m, f"{name}-{t}") for t, m in model.separate.items()},
+                      model.offsets)
+    else:
+        onx = _convert(model, name)
+    for key, value in {META_SCHEMA: schema_id(), META_NAME: name, META_KIND: "learned",
+                       META_THRESHOLD: f"{threshold:.6g}"}.items():
+        onx.metadata_props.add(key=key, value=value)
+    return onx.SerializeToString()
+
+
+def _convert(model: Any, name: str) -> Any:
+    """One fitted classifier as an ``onnx.ModelProto`` deciding exactly as LightGBM."""
     _, onnxmltools = _require()
     from onnxmltools.convert.common.data_types import FloatTensorType
 
@@ -139,10 +240,7 @@ def to_onnx(model: Any, name: str, threshold: float) -> bytes:
         model, name=name, initial_types=[("features", FloatTensorType([None, N_FEATURES]))],
         zipmap=False, target_opset=15)
     _exact_thresholds(onx, model.booster_)
-    for key, value in {META_SCHEMA: schema_id(), META_NAME: name, META_KIND: "learned",
-                       META_THRESHOLD: f"{threshold:.6g}"}.items():
-        onx.metadata_props.add(key=key, value=value)
-    return onx.SerializeToString()
+    return onx
 
 
 def _exact_thresholds(onx: Any, booster: Any) -> None:
@@ -240,14 +338,17 @@ def _vouched_hash(out: str, manifest: str) -> str | None:
 
 def write_data_manifest(data: Any, out: str) -> None:
     """Provenance of a training set: per repository its commit window and counts."""
-    counts: dict[str, list[int]] = {}
-    for repo, label in zip(data.repos, data.y.tolist()):
-        entry = counts.setdefault(repo, [0, 0])
+    # A repository mined twice (flake8/ruff, then pylint) counts each dataset's tools.
+    counts: dict[tuple[str, str], list[int]] = {}
+    for repo, tool, label in zip(data.repos, data.tools, data.y.tolist()):
+        entry = counts.setdefault((repo, tool), [0, 0])
         entry[0] += 1
         entry[1] += label
     repositories = []
     for meta in data.metas:
-        rows, positives = counts.get(meta.get("repo"), [0, 0])
+        tools = meta.get("tools") or sorted({t for r, t in counts if r == meta.get("repo")})
+        rows, positives = (sum(counts.get((meta.get("repo"), t), [0, 0])[i] for t in tools)
+                           for i in (0, 1))
         repositories.append({
             "repo": meta.get("repo"), "head": meta.get("head"),
             "window_parent": meta.get("first"), "commits": meta.get("commits"),

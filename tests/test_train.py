@@ -168,3 +168,105 @@ def test_cli_train_weighs_rows_by_commit_and_records_the_power(tmp_path: Path):
     proc = run_lintrank("train", str(data), "--out", str(tmp_path / "m.onnx"),
                         "--commit-weight", "-1", cwd=tmp_path, check_rc=(2,))
     assert "non-negative number" in proc.stderr
+
+
+def _two_tools(n: int = 1600, seed: int = 2) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Half flake8, half pylint rows where one feature points opposite ways."""
+    x, _ = _synthetic(n, seed)
+    tool = np.arange(n) % 2  # 0 flake8, 1 pylint (features.TOOLS order)
+    x[:, INDEX["tool"]] = tool
+    signal = np.nan_to_num(x[:, INDEX["file_commits"]])
+    y = ((signal > 0) ^ (tool == 1)).astype(np.int8)
+    return x, y, [f"c{i // 20}" for i in range(n)]
+
+
+def test_per_tool_model_routes_each_row_to_its_analyzers_trees():
+    x, y, commits = _two_tools()
+    model = train.fit_per_tool(x, y, commits, ["pylint"], memory_mask=0.0)
+    blob = train.to_onnx(model, "t", 0.5)
+    assert train.parity(model, blob, x) <= train.PARITY_TOLERANCE
+    scores = train.onnx_scores(blob, x)
+    pylint = x[:, INDEX["tool"]] == 1
+    # Each part is the model fitted on its own rows alone (weighted by its commits).
+    for mask, part in ((pylint, model.separate["pylint"]), (~pylint, model.shared)):
+        alone = train.fit(x[mask], y[mask], memory_mask=0.0, weights=train.commit_weights(
+            [c for c, keep in zip(commits, mask) if keep]))
+        assert np.allclose(scores[mask], train.predict(alone, x[mask]), atol=1e-5)
+        assert part.booster_.model_to_string() == alone.booster_.model_to_string()
+    # Opposite signals are both learned: one model over all rows could not.
+    from lintrank.core.evaluate import auc
+    assert auc(y[pylint], scores[pylint]) > 0.9 and auc(y[~pylint], scores[~pylint]) > 0.9
+    # Rows of only one part, no rows, and an unknown or missing tool (the shared trees).
+    odd = x[:6].copy()
+    odd[:3, INDEX["tool"]] = [2, 3, np.nan]
+    for rows in (x[pylint][:5], x[~pylint][:5], x[:0], odd):
+        assert train.parity(model, blob, rows) <= train.PARITY_TOLERANCE
+    assert np.allclose(train.onnx_scores(blob, odd[:3]), train.predict(model.shared, odd[:3]),
+                       atol=1e-5)
+
+
+def test_cli_train_separate_tools_writes_one_loadable_model(tmp_path: Path):
+    from lintrank.core.explain import used_features
+
+    x, y, _ = _two_tools(1200)
+    rows = _rows(x, y, "o/r")
+    for row, tool in zip(rows, x[:, INDEX["tool"]]):
+        row["tool"] = "pylint" if tool == 1 else "flake8"
+    data = tmp_path / "d.jsonl.gz"
+    write_dataset(iter(rows), str(data), {"repo": "o/r"})
+    out = tmp_path / "m.onnx"
+    run_lintrank("train", str(data), "--out", str(out), "--separate-tools", "pylint",
+                 cwd=tmp_path, check_rc=(0,))
+    assert json.loads(out.with_suffix(".json").read_text())["separate_tools"] == ["pylint"]
+    model = load_model(str(out))
+    scores = model.predict(x)
+    assert scores.shape == (len(x),) and ((scores >= 0) & (scores <= 1)).all()
+    # Explanations still ablate only what the trees read (not every feature).
+    used = used_features(model)
+    assert INDEX["tool"] in used and INDEX["file_age_days"] not in used
+    proc = run_lintrank("train", str(data), "--out", str(tmp_path / "n.onnx"),
+                        "--separate-tools", "pylnt", cwd=tmp_path, check_rc=(2,))
+    assert "unknown analyzer(s) to separate: pylnt" in proc.stderr
+    proc = run_lintrank("train", str(data), "--out", str(tmp_path / "n.onnx"),
+                        "--separate-tools", "pylint,flake8", cwd=tmp_path, check_rc=(2,))
+    assert "hold no findings of other analyzers" in proc.stderr
+
+
+def test_data_manifest_counts_each_dataset_of_a_repository_by_its_tools(tmp_path: Path):
+    x, y, _ = _two_tools(400)
+    paths = []
+    for tool, keep in (("flake8", 0), ("pylint", 1)):
+        rows = [r for r, t in zip(_rows(x, y, "o/r"), x[:, INDEX["tool"]]) if t == keep]
+        for row in rows:
+            row["tool"] = tool
+        path = tmp_path / f"{tool}.jsonl.gz"
+        write_dataset(iter(rows), str(path), {"repo": "o/r", "tools": [tool]})
+        paths.append(str(path))
+    run_lintrank("train", *paths, "--out", str(tmp_path / "m.onnx"), "--separate-tools",
+                 "pylint", "--data-manifest", str(tmp_path / "data.json"), cwd=tmp_path,
+                 check_rc=(0,))
+    doc = json.loads((tmp_path / "data.json").read_text())
+    assert doc["rows"] == 400
+    entries = {tuple(e["tools"]): e for e in doc["repositories"]}
+    for tool, keep in (("flake8", 0), ("pylint", 1)):
+        mask = x[:, INDEX["tool"]] == keep
+        assert (entries[(tool,)]["rows"], entries[(tool,)]["positives"]) == (
+            int(mask.sum()), int(y[mask].sum()))
+
+
+def test_per_tool_offsets_keep_the_same_share_of_each_tool_and_its_order():
+    x, y, commits = _two_tools()
+    y[x[:, INDEX["tool"]] == 1] &= np.random.default_rng(3).random(800) < 0.2  # rarer fixes
+    model = train.fit_per_tool(x, y, commits, ["pylint"], memory_mask=0.0)
+    pylint = x[:, INDEX["tool"]] == 1
+    raw = train.predict(model, x)
+    threshold = model.align(x, 0.1)
+    assert model.offsets["pylint"] != 0
+    blob = train.to_onnx(model, "t", threshold)
+    assert train.parity(model, blob, x) <= train.PARITY_TOLERANCE
+    scores = train.onnx_scores(blob, x)
+    for mask in (pylint, ~pylint):
+        assert abs((scores[mask] >= threshold).mean() - 0.1) < 0.02
+    assert np.allclose(scores[~pylint], raw[~pylint], atol=1e-6)  # the shared part as fitted
+    order = np.argsort(raw[pylint], kind="stable")
+    assert (np.diff(scores[pylint][order]) >= -1e-6).all()  # monotone: the same ranking
