@@ -35,10 +35,6 @@ def compose(shared: Any, separate: Mapping[str, Any],
     from onnx import TensorProto, helper
     from onnx import compose as onnx_compose
 
-    tools = list(separate)
-    unknown = [t for t in tools if t not in TOOLS]
-    if unknown:
-        raise ValueError(f"unknown analyzer(s) {unknown}; known: {', '.join(TOOLS)}")
     nodes: list[Any] = [
         helper.make_node("Gather", [INPUT, "tool_col"], ["tool"], axis=1),
         helper.make_node("Shape", ["tool"], ["rows"]),
@@ -49,20 +45,22 @@ def compose(shared: Any, separate: Mapping[str, Any],
              helper.make_tensor("one", TensorProto.INT64, [1], [1]),
              helper.make_tensor("flat", TensorProto.INT64, [1], [-1])]
     others = None  # rows no separate ensemble has taken so far
-    parts: list[tuple[str, Any, str]] = []
-    for i, tool in enumerate(tools):
+    # (name prefix, converted model, row mask, logit offset) of each ensemble.
+    parts: list[tuple[str, Any, str, float]] = []
+    for i, (tool, model) in enumerate(separate.items()):
+        # Callers check the names (train.fit_per_tool); index() fails on any other.
         inits.append(helper.make_tensor(f"id{i}", TensorProto.FLOAT, [],
                                         [float(TOOLS.index(tool))]))
         nodes.append(helper.make_node("Equal", ["tool", f"id{i}"], [f"is{i}"]))
-        parts.append((f"p{i}/", separate[tool], f"is{i}"))
+        parts.append((f"p{i}/", model, f"is{i}", float((offsets or {}).get(tool, 0.0))))
         nodes.append(helper.make_node("Or", [others, f"is{i}"], [f"any{i}"])
                      if others else helper.make_node("Identity", [f"is{i}"], [f"any{i}"]))
         others = f"any{i}"
     nodes.append(helper.make_node("Not", [others], ["rest"]))
-    parts.append(("shared/", shared, "rest"))
+    parts.append(("shared/", shared, "rest", 0.0))
     graphs, opsets = [], {}
     current = "zeros"
-    for n, (prefix, model, mask) in enumerate(parts):
+    for n, (prefix, model, mask, offset) in enumerate(parts):
         sub = onnx_compose.add_prefix(model, prefix)
         for entry in model.opset_import:
             opsets[entry.domain] = max(opsets.get(entry.domain, 0), entry.version)
@@ -82,7 +80,6 @@ def compose(shared: Any, separate: Mapping[str, Any],
             helper.make_node("Reshape", [f"{prefix}p1", "flat"], [f"{prefix}p"]),
         ]
         score = f"{prefix}p"
-        offset = float((offsets or {}).get(tools[n], 0.0)) if n < len(tools) else 0.0
         if offset:
             score = _shift_nodes(nodes, inits, prefix, score, offset)
         nodes.append(helper.make_node(

@@ -8,7 +8,7 @@ import dataclasses
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -163,12 +163,17 @@ class PerTool:
 
     def masks(self, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Rows of each separate tool, and the rest."""
-        column = x[:, INDEX["tool"]]
-        own = {t: column == TOOLS.index(t) for t in self.separate}
-        rest = np.ones(len(x), dtype=bool)
-        for mask in own.values():
-            rest &= ~mask
-        return own, rest
+        return tool_masks(x, self.separate)
+
+
+def tool_masks(x: np.ndarray, tools: Iterable[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Rows of ``x`` whose ``tool`` feature is each of ``tools``, and the other rows."""
+    column = x[:, INDEX["tool"]]
+    own = {t: column == TOOLS.index(t) for t in tools}
+    rest = np.ones(len(x), dtype=bool)
+    for mask in own.values():
+        rest &= ~mask
+    return own, rest
 
 
 def fit_per_tool(x: np.ndarray, y: np.ndarray, commits: Sequence[str],
@@ -184,8 +189,7 @@ def fit_per_tool(x: np.ndarray, y: np.ndarray, commits: Sequence[str],
     if unknown:
         raise UsageError(f"unknown analyzer(s) to separate: {', '.join(unknown)} "
                          f"(known: {', '.join(TOOLS)})")
-    probe = PerTool(None, dict.fromkeys(separate))
-    own, rest = probe.masks(x)
+    own, rest = tool_masks(x, separate)
 
     def part(mask: np.ndarray) -> Any:
         if not mask.any():
