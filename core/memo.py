@@ -100,11 +100,6 @@ def memo_key(findings: Sequence[Finding], settings: Settings, basis: Basis | Non
 _fields = operator.attrgetter(*FIELD_NAMES)
 
 
-def has_ranking(cache: Cache | None, settings: Settings) -> bool:
-    """Whether any ranking is remembered for ``settings`` (no git call)."""
-    return _stored_state(cache, settings) is not None
-
-
 def remembers(cache: Cache | None, settings: Settings, state: str | None = None) -> bool:
     """Whether a ranking is remembered for ``settings`` in this git state (a warm
     run, most likely).
@@ -115,14 +110,19 @@ def remembers(cache: Cache | None, settings: Settings, state: str | None = None)
     while it checks instead of after (one ``git status`` tells; ``state``:
     :func:`git_state`, when the caller has it).
     """
-    stored = _stored_state(cache, settings)
-    if stored is None:
-        return False
-    return _state_digest(git_state(settings) if state is None else state) == stored
+    stored = stored_state(cache, settings)
+    return stored is not None and made_in(stored, git_state(settings) if state is None
+                                          else state)
 
 
-def _stored_state(cache: Cache | None, settings: Settings) -> str | None:
-    """The git state digest of the ranking remembered for ``settings``, if any."""
+def made_in(stored: str, state: str) -> bool:
+    """Whether :func:`stored_state` ``stored`` is the digest of :func:`git_state` ``state``."""
+    return _state_digest(state) == stored
+
+
+def stored_state(cache: Cache | None, settings: Settings) -> str | None:
+    """The git state digest of the ranking remembered for ``settings``, if any (no git
+    call: None tells a host that no ranking can be recalled)."""
     if cache is None or not cache.enabled or not _memoised(settings):
         return None
     key = _slot(_settings_text(settings)) + _STATE

@@ -109,13 +109,13 @@ class HostScoring:
         """Whether a ranking is remembered for these settings: most likely a warm run,
         recalled without numpy, so nothing is worth preparing ahead."""
         if self._remembered is None:
-            from lintrank.core.memo import git_state, has_ranking, remembers
+            from lintrank.core.memo import git_state, made_in, stored_state
 
-            cache = self._open()
-            if has_ranking(cache, self.settings):  # else no git call before the checks
-                self._state = git_state(self.settings)
-            self._remembered = self._state is not None and remembers(
-                cache, self.settings, self._state)
+            stored = stored_state(self._open(), self.settings)
+            self._remembered = False  # and no git call before the checks
+            if stored is not None:
+                self._state = state = git_state(self.settings)
+                self._remembered = made_in(stored, state)
         return self._remembered
 
     def prepare(self) -> None:
