@@ -9,7 +9,8 @@ prints ratios measured in this one run, as medians over ``--repeat`` rounds:
 * budget mode: share of the full run's top-decile findings (by score) found,
   against the share of the full run's wall time spent (after a config change,
   with the last run's outcomes in the cache; and on a fresh cache);
-* Dask LocalCluster, 2 workers vs 1, on pylint-only work;
+* Dask LocalCluster, 2 workers vs 1, on pylint-only work, beside its ceiling: what
+  pylint alone gains from the engine's 2-way split (see _ceiling.py);
 * peak RSS of the lintrank process (and its whole process tree) on a big tree.
 
 Example: ``python benchmarks/throughput.py --repeat 3``
@@ -31,6 +32,7 @@ import time
 from pathlib import Path
 
 import psutil
+from _ceiling import pylint_ceiling  # this script's folder
 from lintrank.core.cache import Cache
 from lintrank.core.costs import CostModel
 
@@ -266,7 +268,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--budget", default="25%,33%,50%", help="comma list of budgets")
     parser.add_argument("--big-files", type=int, default=5000)
-    parser.add_argument("--skip", default="", help="comma list of: cache,budget,dask,rss")
+    parser.add_argument("--skip", default="", help="comma list of: cache,budget,dask,ceiling,rss")
     parser.add_argument("--model")
     parser.add_argument("--quiet-wait", type=float, default=180.0,
                         help="seconds to wait for an idle machine before the cold, budget "
@@ -309,6 +311,13 @@ def main() -> None:
         print(f"dask tree ({name}): {sum(1 for _ in several.rglob('*.py'))} files from "
               f"{len(projects)} projects")
         rows = [round_dask(several, model, opts.quiet_wait) for _ in range(opts.repeat)]
+        if "ceiling" not in skip:
+            wait_quiet(opts.quiet_wait)
+            bound = pylint_ceiling(several, rounds=opts.repeat)
+            print(f"  pylint alone, CPU s (medians): one process {bound['one process cpu']:.1f}, the "
+                  f"engine's {bound['batches']:.0f} batches {bound['batches cpu']:.1f} "
+                  f"(costliest {bound['costliest batch cpu']:.1f}): ceiling "
+                  f"{bound['ceiling']:.2f}x for 2 workers (median of per-round ratios)")
         for key in rows[0]:
             print(f"  {key:36} {[round(r[key], 3) for r in rows]}")
         print(f"dask LocalCluster 2 workers vs 1 (pylint only, {name} projects): "
