@@ -41,16 +41,23 @@ def test_batches_follow_the_clusters_capacity_not_local_jobs(tmp_path, baseline_
     assert len(Cache(tmp_path / "c").get_costs()["pylint"]) == 2
 
 
-def _profiler_enabled() -> bool:
+def _housekeeping() -> dict:
+    """What the worker running this task was configured with."""
     import dask
+    from distributed import get_worker
 
-    return bool(dask.config.get("distributed.worker.profile.enabled"))
+    return {"profile": dask.config.get("distributed.worker.profile.enabled"),
+            "tick": dask.config.get("distributed.admin.tick.interval"),
+            "monitor": dask.config.get("distributed.admin.system-monitor.interval"),
+            "memory_limit": get_worker().memory_manager.memory_limit}
 
 
-def test_local_cluster_workers_run_without_the_profiler():
-    """Its stack sampling would take CPU from the analyzers on the same cores."""
+def test_local_cluster_workers_run_their_housekeeping_rarely():
+    """Profiler, fast ticks and memory polling would take CPU from the analyzers on
+    the same cores."""
     from lintrank.core.executors import open_executor
 
     with open_executor("dask", 1) as (executor, capacity):
         assert capacity == 1
-        assert executor.submit(_profiler_enabled).result(timeout=60) is False
+        assert executor.submit(_housekeeping).result(timeout=60) == {
+            "profile": False, "tick": "1s", "monitor": "5s", "memory_limit": None}
