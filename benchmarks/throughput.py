@@ -314,8 +314,9 @@ def main() -> None:
         if "ceiling" not in skip:
             wait_quiet(opts.quiet_wait)
             bound = pylint_ceiling(several, rounds=opts.repeat)
-            print(f"  pylint alone, CPU s (medians): one process {bound['one process cpu']:.1f}, the "
-                  f"engine's {bound['batches']:.0f} batches {bound['batches cpu']:.1f} "
+            print(f"  pylint alone, CPU s (medians): one process "
+                  f"{bound['one process cpu']:.1f}, the engine's {bound['batches']:.0f} "
+                  f"batches {bound['batches cpu']:.1f} "
                   f"(costliest {bound['costliest batch cpu']:.1f}): ceiling "
                   f"{bound['ceiling']:.2f}x for 2 workers (median of per-round ratios)")
         for key in rows[0]:
