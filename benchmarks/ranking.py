@@ -62,6 +62,7 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
     # Every fold's held-out scores, for metrics over all repositories pooled.
     pooled: dict[str, list[np.ndarray]] = {"y": [], **{k: [] for k in BASELINES}}
     scored = np.asarray([not score_tools or t in score_tools for t in data.tools])
+    given = load_model(fixed) if fixed else None  # the same model scores every fold
     for repo in repos:
         held = np.asarray([r == repo for r in data.repos])
         test, fit_on = data.subset(held & scored), data.subset(~held)
@@ -69,21 +70,18 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
             continue
         if test.y.min() == test.y.max():
             continue  # one class only: no ranking to measure
-        if fixed:
-            model = load_model(fixed)
+        if given is not None:
+            model = given
         elif separate:
             if score_tools:  # only the parts that score the measured analyzers
-                own = set(separate)
-                serves = {t if t in own else "" for t in score_tools}
-                fit_on = fit_on.subset(np.asarray(
-                    [(t if t in own else "") in serves for t in fit_on.tools]))
+                fit_on = fit_on.subset(_serving(fit_on.x, separate, score_tools))
             model = train.fit_per_tool(fit_on.x, fit_on.y, fit_on.commits, separate,
                                        commit_weight, params=params, ignore=ignore,
                                        memory_mask=memory_mask)
         else:
             model = train.fit(fit_on.x, fit_on.y, params, ignore, memory_mask,
                               train.commit_weights(fit_on.commits, commit_weight))
-        score = model.predict if fixed else functools.partial(train.predict, model)
+        score = given.predict if given is not None else functools.partial(train.predict, model)
         scores = {"model": score(test.x),
                   "model without memory": score(train.mask_memory(test.x, 1.0)),
                   "prior": evaluate.CodePrior(fit_on).scores(test),
@@ -112,6 +110,14 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
             "memory_mask": memory_mask, "commit_weight": commit_weight,
             "score_tools": sorted(score_tools), "separate_tools": list(separate),
             "model": fixed}
+
+
+def _serving(x: np.ndarray, separate: tuple[str, ...], tools: frozenset[str]) -> np.ndarray:
+    """Rows of the parts that score ``tools`` when ``separate`` get parts of their own,
+    routed as the model routes them (:func:`lintrank.core.train.tool_masks`)."""
+    own, rest = train.tool_masks(x, separate)
+    parts = [own[t] for t in tools if t in own] + ([rest] if tools - own.keys() else [])
+    return np.logical_or.reduce(parts)
 
 
 def markdown(result: dict) -> str:
