@@ -71,7 +71,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     engine.add_argument("--scheduler", metavar="ADDRESS",
                         help="Dask scheduler address (default: start a LocalCluster)")
     engine.add_argument("--dask-workers", type=int, metavar="N",
-                        help="LocalCluster worker processes (default: --jobs)")
+                        help="LocalCluster workers, one analyzer at a time each (default: --jobs)")
     return p
 
 
