@@ -151,15 +151,19 @@ def test_broken_analyzer_config_fails_fast_for_every_file(tmp_path, model):
         "installation problem)"}
 
 
+@pytest.mark.parametrize("executor", [[], ["--executor", "dask", "--dask-workers", "1"]],
+                         ids=["local", "dask"])
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_terminated_run_leaves_no_analyzer_behind(tmp_path, plugin_env, model, signum):
-    """A cancelled CI job signals lintrank alone: its hanging analyzer dies with it."""
+def test_terminated_run_leaves_no_analyzer_behind(tmp_path, plugin_env, model, signum,
+                                                  executor):
+    """A cancelled CI job signals lintrank alone: its hanging analyzer dies with it,
+    also one a worker of lintrank's Dask LocalCluster started."""
     root = project(tmp_path, {"hang.py": "# HANG\n"})
     pidfile = tmp_path / "analyzer.pid"
     env = dict(os.environ, **plugin_env, LRT_PIDFILE=str(pidfile),
                LINTRANK_CACHE_DIR=str(tmp_path / "cache"))
     proc = subprocess.Popen([lintrank_exe(), "check", "--tools", "faulty", "--timeout", "600",
-                             "--model", model, "--quiet"], cwd=root, env=env,
+                             "--model", model, "--quiet", *executor], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for _ in range(6000):
         if pidfile.exists() and pidfile.read_text():
