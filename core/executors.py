@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import logging
 from collections.abc import Iterator
 
 from lintrank.core.exceptions import UsageError
@@ -77,6 +78,12 @@ def _dask_client(jobs: int, scheduler: str | None, workers: int) -> Iterator:
         raise UsageError(f"cannot connect to the Dask scheduler at {where}: {exc}") from exc
     try:
         yield client
+    except BaseException:
+        if cluster is not None:
+            # Our own cluster closing on an interrupt or an error cancels its running
+            # tasks, and Dask logs a warning for each: nothing a user can act on.
+            logging.getLogger("distributed").setLevel(logging.ERROR)
+        raise
     finally:
         client.close()
         if cluster is not None:

@@ -176,7 +176,7 @@ def test_terminated_run_leaves_no_analyzer_behind(tmp_path, plugin_env, model, s
         assert proc.returncode == -signal.SIGTERM
     else:
         assert proc.returncode == 130
-        assert err.strip().splitlines()[-1] == "lintrank: interrupted"
+        assert err == "lintrank: interrupted\n"  # nothing else: no traceback, no Dask log
     for _ in range(500):  # the kill is asynchronous; a zombie counts as dead
         if not _alive(analyzer):
             break
