@@ -189,13 +189,15 @@ Base = tuple[str, HistoryStats, float]
 
 def read_history(root: str, rev: str = "HEAD", paths: list[str] | None = None,
                  now: float | None = None, worktree: bool | None = None,
-                 base: Base | None = None
+                 base: Base | None = None, last_change: bool = True
                  ) -> tuple[dict[str, FileHistory], HistoryStats, float]:
     """:func:`repo_history`, with the stats behind it and the time it was taken at.
 
     With ``base``, the stats of an ancestor of ``rev`` taken no later than ``rev``'s
     time, only the commits since that ancestor are read (a check after a commit
-    read pytest's 17,666 commits again); the result is the same.
+    read pytest's 17,666 commits again); the result is the same. Without
+    ``last_change`` the most recent change is left out (no ``recent`` lines, no
+    uncommitted edits): for a caller that reads it itself.
     """
     # The time of the log's first commit (``rev``'s, or the latest on ``paths``).
     first = _log(root, [rev, "-1"], paths)
@@ -222,13 +224,14 @@ def read_history(root: str, rev: str = "HEAD", paths: list[str] | None = None,
         churn = pool.submit(_log, root, [*span, "--numstat", *window], paths)
         facts = pool.submit(project_facts, root, rev)
         change = pool.submit(recent_change, root, rev,
-                             rev == "HEAD" if worktree is None else worktree)
+                             rev == "HEAD" if worktree is None else worktree) \
+            if last_change else None
         marked = pool.submit(log_marks, root, rev, ref - WINDOW)
         for (when, author), changes in commits.result():
             stats.add(float(when), author, changes, churn=False)
         for (when, _), changes in churn.result():
             stats.add_churn(float(when), changes)
-        recent, dirty = change.result()
+        recent, dirty = change.result() if change is not None else ({}, [])
         marks = marked.result()
         project = facts.result()
     apply(marks, dirty, ref)

@@ -74,7 +74,9 @@ def cached_history(top: str, cache: Cache | None) -> dict[str, FileHistory]:
         # Cached as of HEAD: the uncommitted edits are applied below, on every run.
         tally = f"{TALLY}{schema_id()}:{top}"
         base = _base(top, head, cache.get_derived([tally]).get(tally))
-        decoded, stats, now = read_history(top, worktree=False, base=base)
+        # The last change is read below on every run, uncommitted edits included.
+        decoded, stats, now = read_history(top, worktree=False, base=base,
+                                           last_change=False)
         cache.put_derived({key: _encode(decoded),
                            tally: {"head": head, **stats.snapshot(now)}})
         cache.keep_latest_derived("history:", KEPT_HEADS)
