@@ -65,7 +65,7 @@ def _dask_client(jobs: int, scheduler: str | None, workers: int) -> Iterator:
             # this process (Dask's advice for tasks that release the GIL: these wait on
             # their analyzer's process): worker processes, each with a nanny process,
             # took 0.4 s to start and 0.5 s of CPU each per run on the analyzers' cores
-            # (pylint on 2 workers against 1, 2 cores: 1.49x -> 1.60x, see README).
+            # (2-worker pylint runs on 2 cores: 0.4-1.3 s faster, see README).
             with dask.config.set(QUIET_CLUSTER):
                 cluster = LocalCluster(n_workers=max(workers or jobs, 1),
                                        threads_per_worker=1, processes=False,
