@@ -76,15 +76,18 @@ def _dask_client(jobs: int, scheduler: str | None, workers: int) -> Iterator:
             cluster.close()
         where = scheduler or "a LocalCluster"
         raise UsageError(f"cannot connect to the Dask scheduler at {where}: {exc}") from exc
+    dask_log = logging.getLogger("distributed")
+    level = dask_log.level
     try:
         yield client
     except BaseException:
         if cluster is not None:
             # Our own cluster closing on an interrupt or an error cancels its running
             # tasks, and Dask logs a warning for each: nothing a user can act on.
-            logging.getLogger("distributed").setLevel(logging.ERROR)
+            dask_log.setLevel(logging.ERROR)
         raise
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+        dask_log.setLevel(level)
