@@ -71,17 +71,17 @@ def loro(paths: list[str], drop: list[str], params: dict | None = None,
         if test.y.min() == test.y.max():
             continue  # one class only: no ranking to measure
         if given is not None:
-            model = given
+            score = given.predict
         elif separate:
             if score_tools:  # only the parts that score the measured analyzers
                 fit_on = fit_on.subset(_serving(fit_on.x, separate, score_tools))
-            model = train.fit_per_tool(fit_on.x, fit_on.y, fit_on.commits, separate,
-                                       commit_weight, params=params, ignore=ignore,
-                                       memory_mask=memory_mask)
+            score = functools.partial(train.predict, train.fit_per_tool(
+                fit_on.x, fit_on.y, fit_on.commits, separate, commit_weight, params=params,
+                ignore=ignore, memory_mask=memory_mask))
         else:
-            model = train.fit(fit_on.x, fit_on.y, params, ignore, memory_mask,
-                              train.commit_weights(fit_on.commits, commit_weight))
-        score = given.predict if given is not None else functools.partial(train.predict, model)
+            score = functools.partial(train.predict, train.fit(
+                fit_on.x, fit_on.y, params, ignore, memory_mask,
+                train.commit_weights(fit_on.commits, commit_weight)))
         scores = {"model": score(test.x),
                   "model without memory": score(train.mask_memory(test.x, 1.0)),
                   "prior": evaluate.CodePrior(fit_on).scores(test),
