@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
+from lintrank.core import dask_stop
 from lintrank.core.exceptions import UsageError
 
 DASK_HINT = "install the extra: pip install 'lintrank[dask]'"
@@ -44,7 +45,11 @@ def open_executor(kind: str, jobs: int, scheduler: str | None = None,
         raise UsageError(f"unknown executor {kind!r}; use local or dask")
     with _dask_client(jobs, scheduler, workers) as client:
         capacity = sum(client.nthreads().values()) or 1
-        yield client.get_executor(pure=False), capacity
+        if not scheduler:  # our own cluster's workers: stop_all kills their analyzers
+            yield client.get_executor(pure=False), capacity
+            return
+        with dask_stop.stoppable(client) as executor:
+            yield executor, capacity
 
 
 @contextlib.contextmanager
@@ -76,18 +81,20 @@ def _dask_client(jobs: int, scheduler: str | None, workers: int) -> Iterator:
             cluster.close()
         where = scheduler or "a LocalCluster"
         raise UsageError(f"cannot connect to the Dask scheduler at {where}: {exc}") from exc
+    if cluster is None:
+        with contextlib.closing(client):
+            yield client
+        return
     dask_log = logging.getLogger("distributed")
     level = dask_log.level
     try:
         yield client
     except BaseException:
-        if cluster is not None:
-            # Our own cluster closing on an interrupt or an error cancels its running
-            # tasks, and Dask logs a warning for each: nothing a user can act on.
-            dask_log.setLevel(logging.ERROR)
+        # Our own cluster closing on an interrupt or an error cancels its running
+        # tasks, and Dask logs a warning for each: nothing a user can act on.
+        dask_log.setLevel(logging.ERROR)
         raise
     finally:
         client.close()
-        if cluster is not None:
-            cluster.close()
+        cluster.close()
         dask_log.setLevel(level)

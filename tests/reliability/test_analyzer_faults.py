@@ -13,10 +13,9 @@ import time
 
 import pytest
 
-from tests.helpers import lintrank_exe
-
 from tests.reliability import fault_plugin
 from tests.reliability.conftest import GOOD_FLAKE8, check, plugin_dist, project
+from tests.reliability.stopping import alive, gone, interrupt
 
 FILES = {
     "ok_a.py": "value = 1\n",
@@ -160,28 +159,15 @@ def test_terminated_run_leaves_no_analyzer_behind(tmp_path, plugin_env, model, s
     also one a worker of lintrank's Dask LocalCluster started."""
     root = project(tmp_path, {"hang.py": "# HANG\n"})
     pidfile = tmp_path / "analyzer.pid"
-    env = dict(os.environ, **plugin_env, LRT_PIDFILE=str(pidfile),
-               LINTRANK_CACHE_DIR=str(tmp_path / "cache"))
-    proc = subprocess.Popen([lintrank_exe(), "check", "--tools", "faulty", "--timeout", "600",
-                             "--model", model, "--quiet", *executor], cwd=root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for _ in range(6000):
-        if pidfile.exists() and pidfile.read_text():
-            break
-        time.sleep(0.01)
-    analyzer = int(pidfile.read_text())
-    proc.send_signal(signum)
-    _, err = proc.communicate(timeout=60)  # a hang guard, not a timing assertion
+    env = dict(plugin_env, LRT_PIDFILE=str(pidfile), LINTRANK_CACHE_DIR=str(tmp_path / "cache"))
+    analyzer, run = interrupt(root, ["--tools", "faulty", "--timeout", "600", "--model", model,
+                                     "--quiet", *executor], env, pidfile, signum)
     if signum == signal.SIGTERM:  # ends at once, as without lintrank's handler
-        assert proc.returncode == -signal.SIGTERM
+        assert run.returncode == -signal.SIGTERM
     else:
-        assert proc.returncode == 130
-        assert err == "lintrank: interrupted\n"  # nothing else: no traceback, no Dask log
-    for _ in range(500):  # the kill is asynchronous; a zombie counts as dead
-        if not _alive(analyzer):
-            break
-        time.sleep(0.01)
-    assert not _alive(analyzer)
+        assert run.returncode == 130
+        assert run.stderr == "lintrank: interrupted\n"  # nothing else: no traceback, no Dask log
+    assert gone(analyzer)
 
 
 def test_stopping_waits_for_an_analyzer_being_started(tmp_path, monkeypatch):
@@ -222,15 +208,7 @@ def test_stopping_waits_for_an_analyzer_being_started(tmp_path, monkeypatch):
         processes.stop_all()
         assert pids, "stop_all returned before the starting thread tracked its analyzer"
         worker.join(30)
-        assert not _alive(pids[0])
+        assert not alive(pids[0])
         assert isinstance(outcome[0], processes.Stopped)
     finally:
         processes.reset()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
