@@ -100,19 +100,21 @@ def memo_key(findings: Sequence[Finding], settings: Settings, basis: Basis | Non
 _fields = operator.attrgetter(*FIELD_NAMES)
 
 
-def remembers(cache: Cache | None, settings: Settings, state: str | None = None) -> bool:
+def remembered(cache: Cache | None, settings: Settings) -> tuple[bool, str | None]:
     """Whether a ranking is remembered for ``settings`` in this git state (a warm
-    run, most likely).
+    run, most likely), and that state (:func:`git_state`; None, and git not asked,
+    when nothing is remembered for these settings).
 
     Hosts ask before any finding is known, to leave a warm run's imports undone. A
     ranking of another commit or of other edits is no warm run: its key cannot match
     (every pre-commit run follows a new commit), so the host prepares the scoring
-    while it checks instead of after (one ``git status`` tells; ``state``:
-    :func:`git_state`, when the caller has it).
+    while it checks instead of after; it keeps the state for :func:`memo_basis`.
     """
     stored = stored_state(cache, settings)
-    return stored is not None and made_in(stored, git_state(settings) if state is None
-                                          else state)
+    if stored is None:
+        return False, None
+    state = git_state(settings)
+    return made_in(stored, state), state
 
 
 def made_in(stored: str, state: str) -> bool:

@@ -350,11 +350,12 @@ def write_data_manifest(data: Any, out: str) -> None:
         entry[1] += label
     repositories = []
     for meta in data.metas:
-        tools = meta.get("tools") or sorted({t for r, t in counts if r == meta.get("repo")})
-        rows, positives = (sum(counts.get((meta.get("repo"), t), [0, 0])[i] for t in tools)
-                           for i in (0, 1))
+        repo = meta.get("repo")
+        tools = meta.get("tools") or sorted({t for r, t in counts if r == repo})
+        each = [counts.get((repo, tool), [0, 0]) for tool in tools]
+        rows, positives = sum(n for n, _ in each), sum(p for _, p in each)
         repositories.append({
-            "repo": meta.get("repo"), "head": meta.get("head"),
+            "repo": repo, "head": meta.get("head"),
             "window_parent": meta.get("first"), "commits": meta.get("commits"),
             "max_commits": meta.get("max_commits"), "since": meta.get("since"),
             "tools": meta.get("tools"), "rows": rows, "positives": positives})

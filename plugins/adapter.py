@@ -109,13 +109,10 @@ class HostScoring:
         """Whether a ranking is remembered for these settings: most likely a warm run,
         recalled without numpy, so nothing is worth preparing ahead."""
         if self._remembered is None:
-            from lintrank.core.memo import git_state, made_in, stored_state
+            from lintrank.core.memo import remembered
 
-            stored = stored_state(self._open(), self.settings)
-            self._remembered = False  # and no git call before the checks
-            if stored is not None:
-                self._state = state = git_state(self.settings)
-                self._remembered = made_in(stored, state)
+            self._remembered = False  # a failure is not asked again before the checks
+            self._remembered, self._state = remembered(self._open(), self.settings)
         return self._remembered
 
     def prepare(self) -> None:

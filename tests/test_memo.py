@@ -60,11 +60,11 @@ def test_a_repeat_is_recalled_equal_in_any_order(project, tmp_path):
 def test_hosts_learn_whether_a_ranking_is_remembered_before_any_finding(project, tmp_path):
     settings = _settings(project, tmp_path)
     cache = open_cache(settings)
-    assert not memo.remembers(cache, settings)
+    assert memo.remembered(cache, settings) == (False, None)  # and git not asked
     score(_findings(), settings)
-    assert memo.remembers(cache, settings)
-    assert not memo.remembers(cache, dataclasses.replace(settings, threshold=0.5))
-    assert not memo.remembers(cache, dataclasses.replace(settings, new_only=True))
+    assert memo.remembered(cache, settings) == (True, memo.git_state(settings))
+    assert not memo.remembered(cache, dataclasses.replace(settings, threshold=0.5))[0]
+    assert not memo.remembered(cache, dataclasses.replace(settings, new_only=True))[0]
     cache.close()
 
 
@@ -77,16 +77,16 @@ def test_a_ranking_of_another_commit_or_edit_is_no_warm_run(project, tmp_path):
     for change in ("commit", "edit"):
         cache = open_cache(settings)
         try:
-            assert memo.remembers(cache, settings)
+            assert memo.remembered(cache, settings)[0]
             app.write_text(app.read_text() + f"# {change}\n")
             if change == "commit":
                 git("commit", "-q", "-am", "more", cwd=project)
-            assert not memo.remembers(cache, settings)
+            assert not memo.remembered(cache, settings)[0]
         finally:
             cache.close()
         score(_findings(), settings)  # ranked in the new state
     cache = open_cache(settings)
-    assert memo.remembers(cache, settings)
+    assert memo.remembered(cache, settings)[0]
     cache.close()
 
 
