@@ -7,7 +7,8 @@ On one tree, in one process run, alternating: plain ``flake8`` vs ``flake8
 --format=lintrank`` and plain ``pylint`` vs ``pylint --load-plugins=lintrank.plugins.pylint``
 (both with lintrank installed, as users have it). "cold" starts from an empty lintrank
 score cache, "warm" re-runs with the cache of the previous run, "hist" from a cache
-holding only the git history of HEAD (see :func:`compare`). Medians are compared.
+holding only the git history of HEAD, "cold-nohist" from an empty cache with
+``history = false`` (see :func:`compare`). Medians are compared.
 Targets (issue 3): flake8 <= 1.10x cold and <= 1.03x warm; pylint <= 1.03x.
 The tree is a snapshot (``git archive HEAD``) of a training-corpus mirror, deleted
 afterwards, or this repository's own code when no mirror exists, plus generated noisy
@@ -17,6 +18,7 @@ computed too (one ``git log`` pass over the whole history per run).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import shutil
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -110,6 +113,29 @@ def drop_tally(cache: Path) -> None:
         db.close()
 
 
+@contextlib.contextmanager
+def history_off(root: Path) -> Iterator[None]:
+    """``history = false`` in ``[tool.lintrank]`` of the tree's pyproject.toml for the
+    block (no git history, last change or line recency is read); the file is restored
+    byte for byte afterwards (or removed, where there was none)."""
+    path = root / "pyproject.toml"
+    before = path.read_bytes() if path.exists() else None
+    text = before.decode("utf-8") if before is not None else ""
+    header = "[tool.lintrank]\n"
+    if header in text:  # a key right below the header belongs to that table
+        text = text.replace(header, header + "history = false\n", 1)
+    else:
+        text += "\n" + header + "history = false\n"
+    path.write_text(text, encoding="utf-8")
+    try:
+        yield
+    finally:
+        if before is None:
+            path.unlink()
+        else:
+            path.write_bytes(before)
+
+
 def commit_edit(cwd: Path, n: str) -> None:
     """Commit a comment appended to the first tracked module (a new HEAD)."""
     git = ["git", "-C", str(cwd), "-c", "user.name=bench", "-c", "user.email=bench@x"]
@@ -130,13 +156,16 @@ def compare(name: str, plain: list[str], ranked: list[str], cwd: Path, env: dict
     changed: no ranking to recall, no feature rows or scores cached), with --history.
     With --history, "commit" runs after a commit on top of a warm cache (a pre-commit
     hook's case: every run follows a new HEAD), and "commit-whole" after another one
-    with the last HEAD's history counts dropped, as before they were kept.
+    with the last HEAD's history counts dropped, as before they were kept; and
+    "cold-nohist" from no cache with ``history = false``: what scoring costs without
+    any git-derived feature, the least a cold run could cost with a git-free model.
     """
     timed(plain, cwd, env)  # warm the OS file cache and .pyc files for all variants
     history = (cwd / ".git").exists()
     times: dict[str, list[tuple[float, float]]] = {
         "plain": [], "cold": [], "warm": [],
-        **({"commit": [], "commit-whole": []} if history else {}), "hist": []}
+        **({"commit": [], "commit-whole": []} if history else {}), "hist": [],
+        **({"cold-nohist": []} if history else {})}
     for n in range(runs):
         times["plain"].append(timed(plain, cwd, env))
         shutil.rmtree(cache, ignore_errors=True)
@@ -150,6 +179,10 @@ def compare(name: str, plain: list[str], ranked: list[str], cwd: Path, env: dict
             times["commit-whole"].append(timed(ranked, cwd, env))
         keep_history_only(cache)
         times["hist"].append(timed(ranked, cwd, env))
+        if history:
+            shutil.rmtree(cache, ignore_errors=True)
+            with history_off(cwd):
+                times["cold-nohist"].append(timed(ranked, cwd, env))
     wall0 = statistics.median(t[0] for t in times["plain"])
     cpu0 = statistics.median(t[1] for t in times["plain"])
     for label, runs_ in times.items():
